@@ -1,0 +1,219 @@
+"""One typed settings object, read from the environment.
+
+Secrets are only ever read from the environment and are wrapped in :class:`Secret`, whose
+``repr`` and ``str`` hide the value, so a settings object can be logged or shown in Dagster
+without leaking anything. A missing credential fails when settings are built, naming the
+variable, rather than later as a 401.
+
+Everything the contract (``shared/grafterr-api.md``) marks *assumed* -- paths, query parameter
+names, envelope keys -- lives in :class:`ApiNames`, the one place to change when Grafterr
+publishes the real names.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from zoneinfo import ZoneInfoNotFoundError
+
+from grafterr_pipeline.businessdate import parse_cutoff, zone
+from grafterr_pipeline.errors import ConfigurationError
+
+__all__ = ["ENVIRONMENTS", "ApiNames", "Secret", "Settings", "Timeouts"]
+
+# Documented environments (contract, "Environments"). "local" is the project's own simulator.
+ENVIRONMENTS: Mapping[str, str | None] = {
+    "local": None,
+    "sandbox": "https://cuo453tsfc.execute-api.ap-south-1.amazonaws.com/dev/",
+    "production": "https://ytns6rfbt6.execute-api.eu-west-1.amazonaws.com/prod/",
+}
+
+
+class Secret:
+    """A string that never shows itself in ``repr``, ``str`` or f-strings."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        """Return the secret itself: only for building the request that needs it."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True)
+class ApiNames:
+    """The contract's assumed names: endpoint paths, parameters and envelope keys."""
+
+    token_path: str = "auth/token"
+    orders_path: str = "orders"
+    order_path: str = "orders/{order_id}"
+    param_from: str = "from"
+    param_to: str = "to"
+    param_date_field: str = "date_field"
+    param_channel: str = "channel"
+    param_store_id: str = "store_id"
+    param_page: str = "page"
+    param_page_size: str = "page_size"
+    key_data: str = "data"
+    key_meta: str = "meta"
+    key_total: str = "total"
+    key_total_pages: str = "total_pages"
+    key_access_token: str = "access_token"
+    key_expires_in: str = "expires_in"
+    field_order_id: str = "order_id"
+    field_created_at: str = "created_at"
+    field_updated_at: str = "updated_at"
+    max_page_size: int = 200
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Connect and read timeouts in seconds, passed on every request.
+
+    The read timeout sits above API Gateway's 29 s limit (contract, "Other errors"), so a slow
+    answer arrives as Grafterr's own 504 rather than as our timeout.
+    """
+
+    connect: float = 5.0
+    read: float = 35.0
+
+    def as_requests(self) -> tuple[float, float]:
+        """Return the ``(connect, read)`` pair that ``requests`` takes."""
+        return (self.connect, self.read)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the pipeline needs to know, built once from the environment."""
+
+    environment: str
+    base_url: str
+    client_id: str
+    client_secret: Secret
+    api_key: Secret
+    rate_limit: float | None = None
+    data_dir: Path = Path("data")
+    timezone: str = "Europe/London"
+    business_day_cutoff: dt.time = dt.time(4, 0)
+    lookback_days: int = 3
+    page_size: int = 200
+    timeouts: Timeouts = field(default_factory=Timeouts)
+    api: ApiNames = field(default_factory=ApiNames)
+
+    def __post_init__(self) -> None:
+        if not self.base_url.endswith("/"):
+            object.__setattr__(self, "base_url", self.base_url + "/")
+        if not 1 <= self.page_size <= self.api.max_page_size:
+            raise ConfigurationError(
+                f"page size {self.page_size} is outside 1..{self.api.max_page_size}"
+            )
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from ``env`` (default ``os.environ``); see the README for each name."""
+        env = os.environ if env is None else env
+        environment = env.get("GRAFTERR_ENVIRONMENT", "local").strip().lower()
+        return cls(
+            environment=environment,
+            base_url=_base_url(environment, env.get("GRAFTERR_BASE_URL")),
+            client_id=_required(env, "GRAFTERR_CLIENT_ID"),
+            client_secret=Secret(_required(env, "GRAFTERR_CLIENT_SECRET")),
+            api_key=Secret(_required(env, "GRAFTERR_API_KEY")),
+            rate_limit=_rate_limit(env.get("GRAFTERR_RATE_LIMIT")),
+            data_dir=Path(env.get("GRAFTERR_DATA_DIR") or "data"),
+            timezone=_timezone(env.get("GRAFTERR_TIMEZONE") or "Europe/London"),
+            business_day_cutoff=_cutoff(env.get("GRAFTERR_BUSINESS_DAY_CUTOFF") or "04:00"),
+            lookback_days=_int(env, "GRAFTERR_LOOKBACK_DAYS", 3, minimum=0),
+            page_size=_int(env, "GRAFTERR_PAGE_SIZE", 200, minimum=1),
+        )
+
+    def with_changes(self, **changes: object) -> Settings:
+        """Return a copy with ``changes`` applied (settings are immutable)."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def _required(env: Mapping[str, str], name: str) -> str:
+    value = env.get(name, "").strip()
+    if not value:
+        raise ConfigurationError(
+            f"{name} is not set: export it with the value from Grafterr's onboarding panel "
+            "(for the local simulator, `grafterr-pipeline demo` sets it for you)"
+        )
+    return value
+
+
+def _base_url(environment: str, override: str | None) -> str:
+    if environment not in ENVIRONMENTS:
+        allowed = ", ".join(ENVIRONMENTS)
+        raise ConfigurationError(
+            f"GRAFTERR_ENVIRONMENT={environment!r} is not one of: {allowed}"
+        )
+    url = (override or "").strip() or ENVIRONMENTS[environment]
+    if not url:
+        raise ConfigurationError(
+            "GRAFTERR_BASE_URL is not set: the 'local' environment has no fixed address; "
+            "set it to the simulator's URL, e.g. http://127.0.0.1:8765/"
+        )
+    if not url.startswith(("http://", "https://")):
+        raise ConfigurationError(f"GRAFTERR_BASE_URL={url!r} is not an http(s) URL")
+    return url
+
+
+def _rate_limit(text: str | None) -> float | None:
+    if text is None or not text.strip():
+        return None
+    try:
+        rate = float(text)
+    except ValueError as err:
+        raise ConfigurationError(
+            f"GRAFTERR_RATE_LIMIT={text!r} is not a number of requests per second"
+        ) from err
+    if rate <= 0:
+        raise ConfigurationError(f"GRAFTERR_RATE_LIMIT={text!r} must be above zero")
+    return rate
+
+
+def _timezone(name: str) -> str:
+    try:
+        zone(name)
+    except (ZoneInfoNotFoundError, ValueError) as err:
+        raise ConfigurationError(
+            f"GRAFTERR_TIMEZONE={name!r} is not an IANA time zone such as 'Europe/London'"
+        ) from err
+    return name
+
+
+def _cutoff(text: str) -> dt.time:
+    try:
+        return parse_cutoff(text)
+    except ValueError as err:
+        raise ConfigurationError(f"GRAFTERR_BUSINESS_DAY_CUTOFF: {err}") from err
+
+
+def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> int:
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = int(text)
+    except ValueError as err:
+        raise ConfigurationError(f"{name}={text!r} is not a whole number") from err
+    if value < minimum:
+        raise ConfigurationError(f"{name}={value} must be at least {minimum}")
+    return value

@@ -1,0 +1,32 @@
+"""Packaging for grafterr_pipeline; ``pip install -e '.[dev]'`` is what ``make`` runs."""
+
+from setuptools import find_packages, setup
+
+setup(
+    name="grafterr-pipeline",
+    version="0.1.0",
+    description="Grafterr orders into partitioned Parquet and DuckDB, orchestrated by Dagster",
+    python_requires=">=3.11",
+    packages=find_packages(include=["grafterr_pipeline", "grafterr_pipeline.*"]),
+    package_data={"grafterr_pipeline": ["py.typed"]},
+    install_requires=[
+        "dagster>=1.13,<1.14",
+        "dagster-webserver>=1.13,<1.14",
+        "requests>=2.32,<3",
+        "pandas>=2.2,<4",
+        "pyarrow>=18",
+        "duckdb>=1.2,<3",
+        "starlette>=0.40",
+        "uvicorn>=0.30",
+        "tzdata",
+    ],
+    extras_require={
+        "dev": [
+            "pytest>=8",
+            "pytest-timeout>=2.3",
+            "hypothesis>=6.100",
+            "ruff>=0.6",
+        ],
+    },
+    entry_points={"console_scripts": ["grafterr-pipeline=grafterr_pipeline.cli:main"]},
+)
