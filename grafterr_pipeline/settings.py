@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfoNotFoundError
 from grafterr_pipeline.businessdate import parse_cutoff, zone
 from grafterr_pipeline.errors import ConfigurationError
 
-__all__ = ["ENVIRONMENTS", "ApiNames", "Secret", "Settings", "Timeouts"]
+__all__ = ["ENVIRONMENTS", "PII_MODES", "ApiNames", "Secret", "Settings", "Timeouts"]
 
 # Documented environments (contract, "Environments"). "local" is the project's own simulator.
 ENVIRONMENTS: Mapping[str, str | None] = {
@@ -30,6 +30,9 @@ ENVIRONMENTS: Mapping[str, str | None] = {
     "sandbox": "https://cuo453tsfc.execute-api.ap-south-1.amazonaws.com/dev/",
     "production": "https://ytns6rfbt6.execute-api.eu-west-1.amazonaws.com/prod/",
 }
+
+# What the warehouse keeps of a customer (project brief, normalisation issue "Privacy").
+PII_MODES = ("hash", "keep", "drop")
 
 
 class Secret:
@@ -113,6 +116,8 @@ class Settings:
     business_day_cutoff: dt.time = dt.time(4, 0)
     lookback_days: int = 3
     page_size: int = 200
+    pii: str = "hash"
+    pii_salt: Secret | None = None
     timeouts: Timeouts = field(default_factory=Timeouts)
     api: ApiNames = field(default_factory=ApiNames)
 
@@ -122,6 +127,13 @@ class Settings:
         if not 1 <= self.page_size <= self.api.max_page_size:
             raise ConfigurationError(
                 f"page size {self.page_size} is outside 1..{self.api.max_page_size}"
+            )
+        if self.pii not in PII_MODES:
+            raise ConfigurationError(f"GRAFTERR_PII={self.pii!r} is not one of: hash, keep, drop")
+        if self.pii == "hash" and self.pii_salt is None:
+            raise ConfigurationError(
+                "GRAFTERR_PII_SALT is not set: customer emails are stored as a salted hash; "
+                "export a long random value (or set GRAFTERR_PII=drop to keep no email at all)"
             )
 
     @classmethod
@@ -141,6 +153,8 @@ class Settings:
             business_day_cutoff=_cutoff(env.get("GRAFTERR_BUSINESS_DAY_CUTOFF") or "04:00"),
             lookback_days=_int(env, "GRAFTERR_LOOKBACK_DAYS", 3, minimum=0),
             page_size=_int(env, "GRAFTERR_PAGE_SIZE", 200, minimum=1),
+            pii=(env.get("GRAFTERR_PII") or "hash").strip().lower(),
+            pii_salt=Secret(env["GRAFTERR_PII_SALT"]) if env.get("GRAFTERR_PII_SALT") else None,
         )
 
     def with_changes(self, **changes: object) -> Settings:
@@ -161,9 +175,7 @@ def _required(env: Mapping[str, str], name: str) -> str:
 def _base_url(environment: str, override: str | None) -> str:
     if environment not in ENVIRONMENTS:
         allowed = ", ".join(ENVIRONMENTS)
-        raise ConfigurationError(
-            f"GRAFTERR_ENVIRONMENT={environment!r} is not one of: {allowed}"
-        )
+        raise ConfigurationError(f"GRAFTERR_ENVIRONMENT={environment!r} is not one of: {allowed}")
     url = (override or "").strip() or ENVIRONMENTS[environment]
     if not url:
         raise ConfigurationError(

@@ -1,0 +1,31 @@
+"""Daily partitions by business date.
+
+A partition ``YYYY-MM-DD`` spans that date's cut-off to the next in the business's home zone,
+so it exists only once the day's trading is over (``end_offset`` 0).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from dagster import DailyPartitionsDefinition
+
+__all__ = ["business_date_partitions", "partition_date"]
+
+
+def business_date_partitions(
+    *, start_date: str, timezone: str, cutoff: dt.time
+) -> DailyPartitionsDefinition:
+    """Daily partitions from ``start_date``, each closing at ``cutoff`` in ``timezone``."""
+    return DailyPartitionsDefinition(
+        start_date=start_date,
+        timezone=timezone,
+        hour_offset=cutoff.hour,
+        minute_offset=cutoff.minute,
+        fmt="%Y-%m-%d",
+    )
+
+
+def partition_date(partition_key: str) -> dt.date:
+    """The business date of a partition key."""
+    return dt.date.fromisoformat(partition_key)

@@ -1,0 +1,65 @@
+"""The daily schedule: yesterday plus a look-back, because Grafterr carries late refunds.
+
+It fires an hour after the cut-off in the home zone (05:00 with the defaults) and asks for
+the business date that just closed and the ``lookback_days`` before it, each as its own run
+with a run key, so a tick evaluated twice does not run a date twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from dagster import (
+    DefaultScheduleStatus,
+    RunRequest,
+    ScheduleDefinition,
+    ScheduleEvaluationContext,
+    UnresolvedAssetJobDefinition,
+    schedule,
+)
+
+__all__ = ["build_daily_schedule", "business_dates_for_tick"]
+
+
+def business_dates_for_tick(
+    tick: dt.datetime, *, timezone: str, cutoff: dt.time, lookback_days: int
+) -> list[dt.date]:
+    """The business dates a tick at ``tick`` should (re)build, newest first."""
+    from grafterr_pipeline.businessdate import business_date_of
+
+    today = business_date_of(tick, timezone, cutoff)
+    return [today - dt.timedelta(days=back) for back in range(1, lookback_days + 2)]
+
+
+def build_daily_schedule(
+    job: UnresolvedAssetJobDefinition,
+    *,
+    timezone: str,
+    cutoff: dt.time,
+    lookback_days: int,
+) -> ScheduleDefinition:
+    """A schedule an hour after ``cutoff`` that runs ``job`` for the recent business dates."""
+    fire = (dt.datetime.combine(dt.date(2000, 1, 1), cutoff) + dt.timedelta(hours=1)).time()
+
+    @schedule(
+        name="daily_grafterr_orders",
+        job=job,
+        cron_schedule=f"{fire.minute} {fire.hour} * * *",
+        execution_timezone=timezone,
+        default_status=DefaultScheduleStatus.STOPPED,
+        description=(
+            f"Daily at {fire:%H:%M} {timezone}: rebuilds the business date that just closed and "
+            f"the {lookback_days} before it, which late refunds and cancellations may change."
+        ),
+        tags={"layer": "ingest"},
+    )
+    def daily_grafterr_orders(context: ScheduleEvaluationContext):
+        tick = context.scheduled_execution_time
+        dates = business_dates_for_tick(
+            tick, timezone=timezone, cutoff=cutoff, lookback_days=lookback_days
+        )
+        for day in dates:
+            key = day.isoformat()
+            yield RunRequest(run_key=f"{key}@{tick:%Y-%m-%d}", partition_key=key)
+
+    return daily_grafterr_orders

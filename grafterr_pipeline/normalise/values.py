@@ -1,0 +1,124 @@
+"""Strict readers for the values inside an order: money, timestamps, ids and quantities.
+
+Each reader returns the value in the warehouse's type or raises :class:`InvalidOrderError`
+with a reason that names the field and the bad value, so the order can be quarantined.
+Raw JSON is parsed with ``parse_float=Decimal`` (see :func:`loads`), so money sent as a JSON
+number keeps its decimal text and is never rounded through a float.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from grafterr_pipeline.errors import InvalidOrderError
+
+__all__ = ["dumps", "loads", "read_id", "read_int", "read_money", "read_text", "read_timestamp"]
+
+# Money as text: an optional sign, digits, and at most two decimals (contract, "order object").
+_MONEY_TEXT = re.compile(r"-?\d{1,16}(\.\d{1,2})?")
+_MAX_ID_LENGTH = 128
+
+
+def loads(raw: str | bytes) -> Any:
+    """Parse JSON keeping every non-integer number as an exact ``Decimal``."""
+    return json.loads(raw, parse_float=Decimal)
+
+
+def _default(value: object) -> object:
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def dumps(value: Any) -> str:
+    """Serialise ``value`` as compact JSON, writing Decimals as their exact text."""
+    return json.dumps(value, default=_default, ensure_ascii=False, separators=(",", ":"))
+
+
+def read_money(value: object, field: str) -> Decimal | None:
+    """Read money given as a JSON string or number; ``None`` stays ``None``."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise InvalidOrderError(f"{field}: {value!r} is not an amount of money")
+    if isinstance(value, str):
+        if not _MONEY_TEXT.fullmatch(value.strip()):
+            raise InvalidOrderError(
+                f"{field}: {value!r} is not money with at most two decimals, e.g. '12.50'"
+            )
+        return Decimal(value.strip())
+    if isinstance(value, int | Decimal):
+        return _exact_number(Decimal(value), field)
+    raise InvalidOrderError(f"{field}: {type(value).__name__} is not an amount of money")
+
+
+def _exact_number(amount: Decimal, field: str) -> Decimal:
+    try:
+        if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")):
+            raise InvalidOrderError(f"{field}: {amount} has more than two decimals")
+    except InvalidOperation as err:
+        raise InvalidOrderError(f"{field}: {amount} is too large for money") from err
+    if abs(amount) >= Decimal(10) ** 16:
+        raise InvalidOrderError(f"{field}: {amount} is too large for money")
+    return amount
+
+
+def read_timestamp(value: object, field: str, *, required: bool = True) -> dt.datetime | None:
+    """Read an ISO-8601 timestamp that carries an offset, returned in UTC."""
+    if value is None and not required:
+        return None
+    if not isinstance(value, str):
+        raise InvalidOrderError(f"{field}: {value!r} is not an ISO-8601 timestamp")
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError as err:
+        raise InvalidOrderError(f"{field}: {value!r} is not an ISO-8601 timestamp") from err
+    if parsed.tzinfo is None:
+        raise InvalidOrderError(
+            f"{field}: {value!r} has no UTC offset; naive timestamps are invalid, not local time"
+        )
+    return parsed.astimezone(dt.UTC)
+
+
+def read_id(value: object, field: str, *, required: bool = True) -> str | None:
+    """Read an identifier; integers become their decimal text so ids are always strings."""
+    if value is None and not required:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, str) and value.strip() and len(value) <= _MAX_ID_LENGTH:
+        return value
+    raise InvalidOrderError(f"{field}: {value!r} is not an identifier")
+
+
+def read_int(
+    value: object, field: str, *, minimum: int | None = 0, required: bool = False
+) -> int | None:
+    """Read a whole number at or above ``minimum``; ``None`` stays ``None`` unless required."""
+    if value is None:
+        if required:
+            raise InvalidOrderError(f"{field} is missing")
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        raise InvalidOrderError(f"{field}: {value!r} is not a whole number")
+    if isinstance(value, Decimal) and value != value.to_integral_value():
+        raise InvalidOrderError(f"{field}: {value} is not a whole number")
+    number = int(value)
+    if minimum is not None and number < minimum:
+        raise InvalidOrderError(f"{field}: {number} is below {minimum}")
+    if abs(number) >= 2**62:
+        raise InvalidOrderError(f"{field}: {number} is too large")
+    return number
+
+
+def read_text(value: object, field: str) -> str | None:
+    """Read optional text; numbers are accepted as their text, other types are invalid."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int | Decimal) and not isinstance(value, bool):
+        return str(value)
+    raise InvalidOrderError(f"{field}: {type(value).__name__} is not text")
