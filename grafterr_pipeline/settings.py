@@ -161,9 +161,7 @@ def _required(env: Mapping[str, str], name: str) -> str:
 def _base_url(environment: str, override: str | None) -> str:
     if environment not in ENVIRONMENTS:
         allowed = ", ".join(ENVIRONMENTS)
-        raise ConfigurationError(
-            f"GRAFTERR_ENVIRONMENT={environment!r} is not one of: {allowed}"
-        )
+        raise ConfigurationError(f"GRAFTERR_ENVIRONMENT={environment!r} is not one of: {allowed}")
     url = (override or "").strip() or ENVIRONMENTS[environment]
     if not url:
         raise ConfigurationError(
