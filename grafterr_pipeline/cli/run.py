@@ -59,26 +59,31 @@ def _orders_of(result: object) -> int:
 
 
 def materialise_dates(
-    dates: list[dt.date], *, on_day: Callable[[DayResult], None] | None = None
+    dates: list[dt.date],
+    *,
+    instance: DagsterInstance | None = None,
+    on_day: Callable[[DayResult], None] | None = None,
 ) -> list[DayResult]:
-    """Run the job once per date through the instance in ``DAGSTER_HOME``."""
+    """Run the job once per date, through ``instance`` or the one in ``DAGSTER_HOME``."""
+    if instance is None:
+        _dagster_home()
+        with DagsterInstance.get() as home:
+            return materialise_dates(dates, instance=home, on_day=on_day)
     from grafterr_pipeline.definitions import build_definitions
 
-    _dagster_home()
     job = build_definitions().resolve_job_def(JOB_NAME)
     results = []
-    with DagsterInstance.get() as instance:
-        for day in dates:
-            result = job.execute_in_process(
-                partition_key=day.isoformat(),
-                instance=instance,
-                run_config=_QUIET,
-                raise_on_error=False,
-            )
-            outcome = DayResult(day, result.success, result.run_id, _orders_of(result))
-            results.append(outcome)
-            if on_day:
-                on_day(outcome)
+    for day in dates:
+        result = job.execute_in_process(
+            partition_key=day.isoformat(),
+            instance=instance,
+            run_config=_QUIET,
+            raise_on_error=False,
+        )
+        outcome = DayResult(day, result.success, result.run_id, _orders_of(result))
+        results.append(outcome)
+        if on_day:
+            on_day(outcome)
     return results
 
 

@@ -42,7 +42,8 @@ def orders_metadata(orders: pa.Table) -> dict[str, Any]:
     channels = pc.value_counts(orders["channel"]).to_pylist() if orders.num_rows else []
     for entry in channels:
         metadata[f"orders_{entry['values'] or 'unknown'}"] = MetadataValue.int(entry["counts"])
-    kept = orders.filter(pc.not_equal(orders["status"], "cancelled")) if orders.num_rows else orders
+    revenue_statuses = pa.array(["completed", "refunded", "partially_refunded"])
+    kept = orders.filter(pc.is_in(orders["status"], revenue_statuses))
     revenue = pc.sum(kept["total"]).as_py() if kept.num_rows else Decimal("0")
     metadata["gross_revenue"] = MetadataValue.float(float(revenue or 0))
     metadata["preview"] = markdown_preview(

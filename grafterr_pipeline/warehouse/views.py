@@ -43,20 +43,29 @@ def table_view_sql(glob: str) -> str:
     )
 
 
+# Revenue orders are those that finally brought money in: completed, refunded or partially
+# refunded; open and cancelled orders count as orders but add no revenue.
 _DAILY_SALES = """
 WITH refunds AS (
     SELECT order_id, business_date, sum(amount) AS refunded
     FROM payments WHERE status = 'refunded' GROUP BY ALL
+),
+classified AS (
+    SELECT o.*, o.status IN ('completed', 'refunded', 'partially_refunded') AS is_revenue,
+           coalesce(r.refunded, 0) AS refunded
+    FROM orders AS o LEFT JOIN refunds AS r USING (order_id, business_date)
 )
-SELECT o.business_date, o.store_id, o.channel,
+SELECT business_date, store_id, channel, currency,
        count(*) AS orders,
-       sum(o.item_count) AS items,
-       sum(o.total) AS gross_revenue,
-       coalesce(sum(r.refunded), 0)::DECIMAL(18, 2) AS refunds,
-       (sum(o.total) - coalesce(sum(r.refunded), 0))::DECIMAL(18, 2) AS net_revenue,
-       round(sum(o.total) / count(*), 2)::DECIMAL(18, 2) AS average_order_value
-FROM orders AS o LEFT JOIN refunds AS r USING (order_id, business_date)
-WHERE o.status <> 'cancelled'
+       count(*) FILTER (WHERE status = 'cancelled') AS cancelled_orders,
+       sum(item_count) AS items,
+       coalesce(sum(total) FILTER (WHERE is_revenue), 0)::DECIMAL(18, 2) AS gross_revenue,
+       coalesce(sum(refunded) FILTER (WHERE is_revenue), 0)::DECIMAL(18, 2) AS refunds,
+       coalesce(sum(total - refunded) FILTER (WHERE is_revenue), 0)::DECIMAL(18, 2)
+           AS net_revenue,
+       round(sum(total) FILTER (WHERE is_revenue) / nullif(count(*) FILTER (WHERE is_revenue), 0),
+             2)::DECIMAL(18, 2) AS average_order_value
+FROM classified
 GROUP BY ALL
 """
 
@@ -77,8 +86,9 @@ ANALYST_VIEWS: tuple[View, ...] = (
     View(
         "daily_sales",
         _DAILY_SALES,
-        "Per business date, store and channel: orders, items, gross revenue, refunds, net "
-        "revenue and average order value; cancelled orders excluded.",
+        "Per business date, store, channel and currency: orders (cancelled ones counted "
+        "apart), items of active lines, gross revenue, refunds and net revenue of completed "
+        "or refunded orders, and their average value.",
     ),
     View(
         "product_sales",
