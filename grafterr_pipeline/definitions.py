@@ -43,7 +43,6 @@ def build_definitions(env: Mapping[str, str] | None = None) -> Definitions:
     job = define_asset_job(
         "grafterr_orders_job",
         selection=assets,
-        partitions_def=partitions,
         description="Pulls, merges, normalises and lands one business date of Grafterr orders.",
     )
     rate = env.get("GRAFTERR_RATE_LIMIT")

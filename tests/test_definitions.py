@@ -7,8 +7,8 @@ import datetime as dt
 import dagster as dg
 import pytest
 
-from grafterr_pipeline.defs.schedules import business_dates_for_tick
 from grafterr_pipeline.definitions import build_definitions
+from grafterr_pipeline.defs.schedules import business_dates_for_tick
 
 ENV = {"GRAFTERR_TIMEZONE": "Europe/London", "GRAFTERR_START_DATE": "2026-11-01"}
 
@@ -46,8 +46,8 @@ def test_a_partition_exists_only_after_its_cutoff() -> None:
     before = dt.datetime(2026, 12, 2, 3, 59, tzinfo=dt.UTC)
     after = dt.datetime(2026, 12, 2, 4, 1, tzinfo=dt.UTC)
 
-    assert partitions.get_last_partition_key(current_time=before) == "2026-11-30"
-    assert partitions.get_last_partition_key(current_time=after) == "2026-12-01"
+    assert partitions.get_partition_keys(current_time=before)[-1] == "2026-11-30"
+    assert partitions.get_partition_keys(current_time=after)[-1] == "2026-12-01"
 
 
 @pytest.mark.parametrize(

@@ -52,7 +52,7 @@ def _dagster_home() -> None:
 
 def _orders_of(result: object) -> int:
     for event in result.get_asset_materialization_events():  # type: ignore[attr-defined]
-        materialization = event.asset_materialization
+        materialization = event.materialization
         if materialization.asset_key.path == ["orders"]:
             return int(materialization.metadata["rows"].value)
     return 0

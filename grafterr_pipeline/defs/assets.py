@@ -5,8 +5,6 @@ stores its own output under the data root and reports counts as metadata, so the
 what each partition held without opening a file.
 """
 
-from __future__ import annotations
-
 from collections.abc import Iterator
 
 from dagster import (
@@ -97,7 +95,6 @@ def build_assets(partitions: PartitionsDefinition) -> list:
 
     @multi_asset(
         partitions_def=partitions,
-        deps=[merged_orders],
         group_name="warehouse",
         can_subset=False,
         specs=[

@@ -5,8 +5,6 @@ the business date that just closed and the ``lookback_days`` before it, each as 
 with a run key, so a tick evaluated twice does not run a date twice.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 
 from dagster import (
@@ -14,9 +12,10 @@ from dagster import (
     RunRequest,
     ScheduleDefinition,
     ScheduleEvaluationContext,
-    UnresolvedAssetJobDefinition,
     schedule,
 )
+
+from grafterr_pipeline.businessdate import business_date_of
 
 __all__ = ["build_daily_schedule", "business_dates_for_tick"]
 
@@ -25,14 +24,12 @@ def business_dates_for_tick(
     tick: dt.datetime, *, timezone: str, cutoff: dt.time, lookback_days: int
 ) -> list[dt.date]:
     """The business dates a tick at ``tick`` should (re)build, newest first."""
-    from grafterr_pipeline.businessdate import business_date_of
-
     today = business_date_of(tick, timezone, cutoff)
     return [today - dt.timedelta(days=back) for back in range(1, lookback_days + 2)]
 
 
 def build_daily_schedule(
-    job: UnresolvedAssetJobDefinition,
+    job: object,
     *,
     timezone: str,
     cutoff: dt.time,
