@@ -106,14 +106,21 @@ def _sql(args: argparse.Namespace) -> int:
     return run_sql(args.query, output=args.format, data_dir=args.data_dir)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``grafterr-pipeline`` console script."""
-    args = build_parser().parse_args(argv)
+def _configure_logging(*, verbose: bool) -> None:
+    # Our own loggers speak at INFO (one line per pull or landed day); libraries underneath
+    # (Dagster's storage migrations, uvicorn) only when something is wrong.
     logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
+        level=logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    logging.getLogger("grafterr_pipeline").setLevel(logging.DEBUG if verbose else logging.INFO)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``grafterr-pipeline`` console script."""
+    args = build_parser().parse_args(argv)
+    _configure_logging(verbose=args.verbose)
     try:
         return int(args.handler(args) or 0)
     except GrafterrError as err:

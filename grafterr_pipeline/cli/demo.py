@@ -20,13 +20,15 @@ __all__ = ["DEMO_SUMMARY_SQL", "last_business_dates", "run_demo"]
 
 logger = logging.getLogger(__name__)
 
+DEMO_RATE_LIMIT = 20.0
+
 DEMO_SUMMARY_SQL = """
-SELECT business_date, channel, sum(orders) AS orders, sum(items) AS items,
+SELECT business_date, channel, currency, sum(orders) AS orders, sum(items) AS items,
        sum(gross_revenue) AS gross_revenue, sum(refunds) AS refunds,
        sum(net_revenue) AS net_revenue
 FROM daily_sales
 GROUP BY ALL
-ORDER BY business_date, channel
+ORDER BY business_date, channel, currency
 """
 
 
@@ -47,6 +49,7 @@ def _point_at_sandbox(server: SandboxServer, config: SandboxConfig, data_dir: Pa
             "GRAFTERR_CLIENT_SECRET": config.client_secret,
             "GRAFTERR_API_KEY": config.api_key,
             "GRAFTERR_DATA_DIR": str(data_dir),
+            "GRAFTERR_RATE_LIMIT": str(config.rate_limit),
         }
     )
     os.environ.setdefault("GRAFTERR_PII_SALT", "local-demo-salt")
@@ -62,10 +65,10 @@ def run_demo(*, days: int = 7, seed: int = 7, data_dir: str | None = None) -> in
     root = Path(data_dir or os.environ.get("GRAFTERR_DATA_DIR") or "data").resolve()
     timezone = os.environ.get("GRAFTERR_TIMEZONE") or "Europe/London"
     dates = last_business_dates(days, timezone=timezone, cutoff=dt.time(4, 0))
-    config = SandboxConfig(seed=seed)
+    # The sandbox enforces a rate limit, as Grafterr does, and the client is told it.
+    config = SandboxConfig(seed=seed, rate_limit=DEMO_RATE_LIMIT, burst=10)
     started = time.monotonic()
     with SandboxServer(config) as server:
-        print(f"sandbox serving at {server.base_url} (seed {seed})", flush=True)
         _point_at_sandbox(server, config, root)
         print(f"materialising {len(dates)} business dates: {dates[0]} .. {dates[-1]}", flush=True)
         results = materialise_dates(dates, on_day=_print_day)
@@ -75,7 +78,7 @@ def run_demo(*, days: int = 7, seed: int = 7, data_dir: str | None = None) -> in
             f"{len(failed)} business date(s) failed; run `make ui` to see each run's error"
         )
     warehouse = Warehouse(root)
-    print("\norders and revenue per business date and channel (from daily_sales):")
+    print("\norders and revenue per business date, channel and currency (from daily_sales):")
     format_result(warehouse.query(DEMO_SUMMARY_SQL), "table", sys.stdout)
     print(f"\nDuckDB database: {warehouse.database}")
     print('query it with: grafterr-pipeline sql "SELECT * FROM daily_sales LIMIT 5"')
