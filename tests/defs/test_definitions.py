@@ -10,7 +10,7 @@ import pytest
 from grafterr_pipeline.definitions import build_definitions
 from grafterr_pipeline.defs.schedules import business_dates_for_tick
 
-ENV = {"GRAFTERR_TIMEZONE": "Europe/London", "GRAFTERR_START_DATE": "2026-11-01"}
+ENV = {"GRAFTERR_TIMEZONE": "Europe/London", "GRAFTERR_START_DATE": "2026-01-01"}
 
 
 def test_definitions_load_without_any_credentials_set() -> None:
@@ -68,3 +68,55 @@ def test_schedule_tick_rebuilds_yesterday_and_the_lookback(tick: str, expected_f
 
     first = dt.date.fromisoformat(expected_first)
     assert dates == [first - dt.timedelta(days=n) for n in range(4)]
+
+
+@pytest.mark.parametrize(
+    ("tick", "expected"),
+    [
+        pytest.param("2026-12-02T05:00:00+00:00", "2026-12-01", id="ordinary-day"),
+        pytest.param("2026-03-29T04:00:00+00:00", "2026-03-28", id="clocks-go-forward"),
+        pytest.param("2026-10-25T05:00:00+00:00", "2026-10-24", id="clocks-go-back"),
+    ],
+)
+def test_schedule_requests_one_keyed_run_per_recent_business_date(tick: str, expected: str) -> None:
+    defs = build_definitions(ENV)
+    schedule = defs.resolve_schedule_def("daily_grafterr_orders")
+    context = dg.build_schedule_context(
+        scheduled_execution_time=dt.datetime.fromisoformat(tick),
+        repository_def=defs.get_repository_def(),
+    )
+
+    requests = list(schedule.evaluate_tick(context).run_requests or [])
+
+    newest = dt.date.fromisoformat(expected)
+    assert [r.partition_key for r in requests] == [
+        (newest - dt.timedelta(days=n)).isoformat() for n in range(4)
+    ]
+    assert len({r.run_key for r in requests}) == 4
+
+
+def test_schedule_fires_an_hour_after_the_cutoff_in_the_home_zone() -> None:
+    schedule = build_definitions(ENV).resolve_schedule_def("daily_grafterr_orders")
+
+    assert schedule.cron_schedule == "0 5 * * *"
+    assert schedule.execution_timezone == "Europe/London"
+    assert schedule.description
+
+
+@pytest.mark.parametrize(
+    ("landed", "passed"),
+    [pytest.param(1, True, id="yesterday-landed"), pytest.param(5, False, id="days-behind")],
+)
+def test_freshness_check_fails_when_the_newest_date_is_too_old(landed: int, passed: bool) -> None:
+    defs = build_definitions(ENV)
+    newest = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=landed)
+    with dg.DagsterInstance.ephemeral() as instance:
+        instance.report_runless_asset_event(
+            dg.AssetMaterialization("orders", partition=newest.isoformat())
+        )
+        job = defs.resolve_job_def("grafterr_freshness_job")
+
+        result = job.execute_in_process(instance=instance, raise_on_error=False)
+
+    [evaluation] = result.get_asset_check_evaluations()
+    assert evaluation.passed is passed
