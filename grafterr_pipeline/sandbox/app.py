@@ -27,6 +27,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from grafterr_pipeline.sandbox.auth import TokenIssuer, bearer_token
 from grafterr_pipeline.sandbox.config import SandboxConfig
 from grafterr_pipeline.sandbox.data import OrderBook
+from grafterr_pipeline.sandbox.faults import FaultMiddleware
 from grafterr_pipeline.sandbox.gateway import GatewayMiddleware
 from grafterr_pipeline.sandbox.params import ListingQuery, parse_listing_query
 from grafterr_pipeline.sandbox.ratelimit import RateLimiter
@@ -125,7 +126,10 @@ def build_app(config: SandboxConfig) -> Starlette:
     """Return the ASGI app of a sandbox configured by ``config``."""
     api = SandboxApi(config)
     limiter = RateLimiter(config.rate_limit, config.burst)
-    middleware = [Middleware(GatewayMiddleware, config=config, limiter=limiter)]
+    middleware = [
+        Middleware(FaultMiddleware, config=config),
+        Middleware(GatewayMiddleware, config=config, limiter=limiter),
+    ]
     app = Starlette(
         routes=api.routes(),
         middleware=middleware,
