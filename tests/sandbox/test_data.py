@@ -58,13 +58,14 @@ def test_another_seed_generates_other_orders() -> None:
     assert [o.versions for o in first] != [o.versions for o in second]
 
 
-def test_a_week_of_default_scale_generates_in_under_three_seconds() -> None:
-    started = time.perf_counter()
+def test_a_week_of_default_scale_generates_in_under_three_seconds_of_cpu() -> None:
+    # CPU time, not wall time: the test machine is shared, and other jobs must not fail this.
+    started = time.process_time()
 
     orders = list(OrderBook(11, 60).histories(WEEK))
 
     assert len(orders) > 12 * 60 * 7 * 0.8
-    assert time.perf_counter() - started < 3.0
+    assert time.process_time() - started < 3.0
 
 
 def test_every_money_field_is_a_string_with_two_decimals(bodies: list[Order]) -> None:
