@@ -170,8 +170,8 @@ def _check_access(config: SandboxConfig) -> None:
     if config.retry_after not in RETRY_AFTER_STYLES:
         allowed = ", ".join(RETRY_AFTER_STYLES)
         raise ValueError(f"retry_after={config.retry_after!r} is not one of: {allowed}")
-    if config.base_path and not config.base_path.startswith("/"):
-        raise ValueError(f"base_path={config.base_path!r} must start with '/', e.g. '/dev'")
+    if config.base_path and not (config.base_path.startswith("/") and config.base_path[-1] != "/"):
+        raise ValueError(f"base_path={config.base_path!r}: use a leading '/' only, e.g. '/dev'")
     if config.drift_pages < 1:
         raise ValueError(f"drift_pages={config.drift_pages} must be at least 1")
 

@@ -32,6 +32,8 @@ def receiving(answers: list[int] | None = None) -> Iterator[Receiver]:
     receiver = Receiver(answers)
 
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as a real receiver would offer
+
         def do_POST(self) -> None:
             length = int(self.headers["Content-Length"])
             status = receiver.answer(json.loads(self.rfile.read(length)))
