@@ -10,6 +10,16 @@ import pytest
 from grafterr_pipeline.definitions import build_definitions
 from grafterr_pipeline.defs.schedules import business_dates_for_tick
 
+ASSET_NAMES = (
+    "raw_orders",
+    "merged_orders",
+    "orders",
+    "order_items",
+    "order_item_modifiers",
+    "payments",
+    "quarantine",
+    "duckdb_views",
+)
 ENV = {"GRAFTERR_TIMEZONE": "Europe/London", "GRAFTERR_START_DATE": "2026-01-01"}
 
 
@@ -18,16 +28,7 @@ def test_definitions_load_without_any_credentials_set() -> None:
 
     keys = {key.to_user_string() for key in defs.resolve_all_asset_keys()}
 
-    assert keys == {
-        "raw_orders",
-        "merged_orders",
-        "orders",
-        "order_items",
-        "order_item_modifiers",
-        "payments",
-        "quarantine",
-        "duckdb_views",
-    }
+    assert keys == set(ASSET_NAMES)
     assert defs.resolve_job_def("grafterr_orders_job") is not None
     dg.Definitions.validate_loadable(defs)
 
