@@ -128,9 +128,11 @@ class Transport:
             self._before_retry(call, outcome, attempt=attempt, started=started, recorder=recorder)
 
     def _attempt(self, call: Call, recorder: StatsRecorder) -> Reply | _Failure:
-        token = self.tokens.token(recorder) if call.authenticated and self.tokens else None
+        token = self._token(call, recorder)
         waited = self._limiter.acquire()
         recorder.request(limiter_wait=waited)
+        # Asked again after the wait: a short-lived token may have run out while queued.
+        token = self._token(call, recorder)
         sent = self._clock()
         try:
             response = self._session.request(
@@ -148,6 +150,11 @@ class Transport:
             "%s -> %d in %.3f s", call.describe(), response.status_code, self._clock() - sent
         )
         return self._judge(call, response, token)
+
+    def _token(self, call: Call, recorder: StatsRecorder) -> str | None:
+        if not call.authenticated or self.tokens is None:
+            return None
+        return self.tokens.token(recorder)
 
     def _headers(self, token: str | None) -> dict[str, str]:
         headers = {"x-api-key": self._settings.api_key.reveal(), "Accept": "application/json"}
