@@ -187,8 +187,10 @@ class Transport:
         if self._retry.is_retryable(status):
             return _Failure(str(status), self._status_text(response), self._wait_hint(response))
         raise RequestRejectedError(
-            f"Grafterr rejected {call.describe()}: {self._status_text(response)}; "
-            "the request itself is wrong, so it is not retried",
+            self._redactor.redact(
+                f"Grafterr rejected {call.describe()}: {self._status_text(response)}; "
+                "the request itself is wrong, so it is not retried"
+            ),
             status=status,
             endpoint=call.path,
             context=call.context,
@@ -253,7 +255,9 @@ class Transport:
             )
         kind = MalformedResponseError if failure.cause == "malformed" else RetriesExhaustedError
         status = int(failure.cause) if failure.cause.isdigit() else None
-        error = kind(message, status=status, endpoint=call.path, context=call.context)
+        error = kind(
+            self._redactor.redact(message), status=status, endpoint=call.path, context=call.context
+        )
         error.__cause__ = failure.error
         return error
 
@@ -266,7 +270,7 @@ class Transport:
                 "check GRAFTERR_CLIENT_ID and GRAFTERR_CLIENT_SECRET"
             )
         return AuthenticationError(
-            f"{call.describe()}: {self._status_text(response)}; {what}",
+            self._redactor.redact(f"{call.describe()}: {self._status_text(response)}; {what}"),
             status=response.status_code,
             endpoint=call.path,
             context=call.context,

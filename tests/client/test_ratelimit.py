@@ -123,5 +123,4 @@ def test_processes_sharing_the_key_share_one_budget(tmp_path: Path) -> None:
         worker.join(timeout=20)
 
     achieved = (len(stamps) - 1) / (stamps[-1] - stamps[0])
-    assert len(stamps) <= 20 * 1.0 + 3
-    assert achieved <= 20 * 1.05
+    assert len(stamps) > 15 and achieved <= 20 * 1.05
