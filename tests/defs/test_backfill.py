@@ -27,8 +27,9 @@ FIRST = dt.date(2026, 10, 1)
 DAYS = 30
 PROCESSES = 4
 RATE = 5.0
-CONFIG = SandboxConfig(seed=3, scale=15, now=dt.datetime(2026, 11, 5, tzinfo=dt.UTC),
-                       rate_limit=RATE, burst=2)
+CONFIG = SandboxConfig(
+    seed=3, scale=15, now=dt.datetime(2026, 11, 5, tzinfo=dt.UTC), rate_limit=RATE, burst=2
+)
 
 
 def _chunks() -> list[tuple[dt.date, dt.date]]:
@@ -62,7 +63,11 @@ def backfill(tmp_path_factory: pytest.TempPathFactory) -> Path:
         runs = [
             subprocess.Popen(
                 [command, "run", "--start", str(a), "--end", str(b)],
-                env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                env=env,
+                cwd=ROOT,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
             )
             for a, b in _chunks()
         ]
