@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bench import client_bench
+from bench import backfill_bench, client_bench
 
 PARTS: list[tuple[str, Callable[[], None]]] = [
     ("client", client_bench.main),
+    ("backfill", backfill_bench.main),
 ]
 
 
