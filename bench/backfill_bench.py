@@ -21,7 +21,7 @@ from pathlib import Path
 
 from dagster import AssetKey, DagsterInstance
 
-from grafterr_pipeline.sandbox import SandboxConfig, SandboxServer
+from grafterr_pipeline.sandbox import SandboxConfig, SandboxServer, pipeline_environment
 
 FIRST = dt.date(2026, 10, 1)
 DAYS = 30
@@ -41,17 +41,8 @@ def _ranges() -> list[tuple[dt.date, dt.date]]:
 
 
 def _environment(home: Path, data: Path, base_url: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DAGSTER_HOME": str(home),
-        "GRAFTERR_DATA_DIR": str(data),
-        "GRAFTERR_BASE_URL": base_url,
-        "GRAFTERR_CLIENT_ID": CONFIG.client_id,
-        "GRAFTERR_CLIENT_SECRET": CONFIG.client_secret,
-        "GRAFTERR_API_KEY": CONFIG.api_key,
-        "GRAFTERR_PII_SALT": "bench-salt",
-        "GRAFTERR_RATE_LIMIT": str(RATE),
-    }
+    told = pipeline_environment(CONFIG, base_url, data_dir=str(data))
+    return {**os.environ, **told, "DAGSTER_HOME": str(home), "GRAFTERR_PII_SALT": "bench-salt"}
 
 
 def _backfill(home: Path, data: Path) -> float:
