@@ -21,6 +21,7 @@ import uvicorn
 
 from grafterr_pipeline.sandbox.app import build_app
 from grafterr_pipeline.sandbox.config import SandboxConfig
+from grafterr_pipeline.sandbox.faults import quiet_injected_faults, resetting_protocol
 
 __all__ = ["LOOPBACK", "SandboxServer"]
 
@@ -50,8 +51,13 @@ class SandboxServer:
         return f"http://{LOOPBACK}:{self.port}{self.config.base_path}/"
 
     def _uvicorn_config(self) -> uvicorn.Config:
+        uvicorn_log = logging.getLogger("uvicorn.error")
+        if quiet_injected_faults not in uvicorn_log.filters:
+            uvicorn_log.addFilter(quiet_injected_faults)
+        protocol = resetting_protocol(self.config.reset_share, self.config.seed)
         return uvicorn.Config(
             self.app,
+            http=protocol if self.config.reset_share else "auto",
             log_level="warning",
             access_log=False,
             lifespan="off",
