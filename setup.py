@@ -27,6 +27,11 @@ setup(
             "hypothesis>=6.100",
             "ruff>=0.6",
         ],
+        # The peers `make bench` measures the product against (bench/peers); never a
+        # dependency of the product itself.
+        "bench": [
+            "dlt[parquet]>=1.31,<2",
+        ],
     },
     entry_points={"console_scripts": ["grafterr-pipeline=grafterr_pipeline.cli:main"]},
 )
