@@ -17,7 +17,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from grafterr_pipeline.sandbox import SandboxConfig, SandboxServer
 
-__all__ = ["CountingSandbox", "RequestLog", "Traffic"]
+__all__ = ["PEAK_WINDOW", "CountingSandbox", "RequestLog", "Traffic"]
+
+PEAK_WINDOW = 10.0
+_REFUSED = (403, 429)
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,7 @@ class Traffic:
     statuses: dict[int, int]
     token_requests: int
     span_seconds: float
+    admitted_at: tuple[float, ...] = ()
 
     @property
     def requests(self) -> int:
@@ -47,6 +51,19 @@ class Traffic:
         """Admitted requests per second between the first and the last answer."""
         return self.admitted / self.span_seconds if self.span_seconds > 0 else 0.0
 
+    def peak_rate(self, window: float = PEAK_WINDOW) -> float:
+        """Admitted requests per second in the busiest ``window`` seconds of the run.
+
+        The span rate above includes whatever a contender does between pulls (normalising,
+        writing, starting runs); this one shows whether it uses the budget while it pulls.
+        """
+        times, best, first = self.admitted_at, 0, 0
+        for last, when in enumerate(times):
+            while when - times[first] > window:
+                first += 1
+            best = max(best, last - first + 1)
+        return best / window
+
 
 @dataclass
 class RequestLog:
@@ -54,6 +71,7 @@ class RequestLog:
 
     _statuses: Counter[int] = field(default_factory=Counter)
     _tokens: int = 0
+    _admitted: list[float] = field(default_factory=list)
     _first: float | None = None
     _last: float | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -63,6 +81,8 @@ class RequestLog:
         with self._lock:
             self._statuses[status] += 1
             self._tokens += int(token)
+            if status not in _REFUSED:
+                self._admitted.append(when)
             self._first = when if self._first is None else self._first
             self._last = when
 
@@ -70,7 +90,8 @@ class RequestLog:
         """Return what has been counted so far."""
         with self._lock:
             span = (self._last - self._first) if self._first is not None else 0.0
-            return Traffic(dict(sorted(self._statuses.items())), self._tokens, span or 0.0)
+            statuses = dict(sorted(self._statuses.items()))
+            return Traffic(statuses, self._tokens, span or 0.0, tuple(self._admitted))
 
 
 class CountingApp:

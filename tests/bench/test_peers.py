@@ -10,7 +10,7 @@ import requests
 
 from bench.__main__ import main as bench_main
 from bench.peers.correctness import OrderRow, Tables, score
-from bench.peers.sandbox import CountingSandbox
+from bench.peers.sandbox import CountingSandbox, Traffic
 from grafterr_pipeline.sandbox import SandboxConfig, ground_truth
 
 NOW = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC)
@@ -86,3 +86,14 @@ def test_counting_sandbox_counts_every_answer_and_the_429s() -> None:
 @pytest.mark.parametrize("argv", [["nope"], ["--bogus"]], ids=["unknown part", "unknown flag"])
 def test_bench_refuses_a_part_it_does_not_know(argv: list[str]) -> None:
     assert bench_main(argv) == 2
+
+
+@pytest.mark.parametrize(
+    ("times", "expected"),
+    [((), 0.0), ((0.0, 1.0, 2.0), 0.3), ((0.0, 0.5, 20.0, 20.1, 20.2, 29.0), 0.4)],
+    ids=["none", "all in one window", "busiest window later"],
+)
+def test_peak_rate_is_the_busiest_window(times: tuple[float, ...], expected: float) -> None:
+    traffic = Traffic({200: len(times)}, 0, 0.0, times)
+
+    assert traffic.peak_rate(10.0) == pytest.approx(expected)
