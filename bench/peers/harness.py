@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import logging
+import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +42,7 @@ class Run:
     outcome: Outcome
     traffic: Traffic
     scores: list[DayScore]
+    load_average: float  # of the machine over the minute before the run, see os.getloadavg
 
     @property
     def exact(self) -> bool:
@@ -74,6 +76,7 @@ def run_one(
     """Start a sandbox, run ``contender`` against it, and score what it landed."""
     out = workdir / "out"
     out.mkdir(parents=True)
+    load_average = os.getloadavg()[0]
     with CountingSandbox(scenario.config) as sandbox:
         env = contender_env(contender, scenario.config, sandbox.base_url, workdir)
         outcome = run_measured(
@@ -87,7 +90,7 @@ def run_one(
     landed = contender.read(out, dates)
     empty = Tables([], [], [])
     scores = [score(landed.get(day, empty), truths[day]) for day in dates]
-    return Run(scenario, contender, outcome, traffic, scores)
+    return Run(scenario, contender, outcome, traffic, scores, load_average)
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:

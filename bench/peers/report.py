@@ -73,7 +73,10 @@ last answer, so time spent between pulls counts) and in the busiest {PEAK_WINDOW
 `ru_maxrss` of the contender's process from `wait4`. *exact*: for every date, the order ids, \
 the number of orders and of order lines, and the net revenue equal the sandbox's \
 `ground_truth` to the penny, with no order twice. The peers land whole windows; their rows are \
-kept for a date by `grafterr_pipeline.businessdate.business_date_of`, as the pipeline does."""
+kept for a date by `grafterr_pipeline.businessdate.business_date_of`, as the pipeline does. \
+*load avg before*: the machine's one-minute load average as the run started; the machine is \
+shared, and when this is above its {os.cpu_count()} cores the wall times are noisy: rerun \
+before drawing conclusions."""
 
 
 def _scenario(runs: list[Run]) -> str:
@@ -82,8 +85,8 @@ def _scenario(runs: list[Run]) -> str:
     rows = [
         "| contender | finished | wall s | requests | 429s | other errors | "
         f"admitted/s over the run, busiest {PEAK_WINDOW:g} s (limit {limit:g}) | "
-        "peak RSS MiB | dates exact |",
-        "|---|---|---:|---:|---:|---|---:|---:|---|",
+        "peak RSS MiB | dates exact | load avg before |",
+        "|---|---|---:|---:|---:|---|---:|---:|---|---:|",
     ]
     for run in runs:
         t, o = run.traffic, run.outcome
@@ -93,7 +96,7 @@ def _scenario(runs: list[Run]) -> str:
             f"{t.throttled} | {_errors(t.statuses)} | {t.admitted_rate():.2f}, "
             f"{t.peak_rate():.2f} | "
             f"{o.peak_rss_mib:.0f} | {exact}/{len(run.scores)}"
-            f"{' (all)' if run.exact else ''} |"
+            f"{' (all)' if run.exact else ''} | {run.load_average:.2f} |"
         )
     knobs = ", ".join(f"`{k}`" for k in scenario.knobs())
     return (
