@@ -16,8 +16,10 @@ from grafterr_pipeline.normalise.day import NormalisedDay
 from grafterr_pipeline.normalise.schema import WAREHOUSE_TABLES
 from grafterr_pipeline.warehouse.duck import (
     DATABASE_FILE,
+    WRITE_RETRY,
     QueryResult,
     Reader,
+    RetryPolicy,
     query,
     refresh_views,
 )
@@ -38,6 +40,7 @@ __all__ = [
     "Location",
     "QueryResult",
     "Reader",
+    "RetryPolicy",
     "Warehouse",
     "WrittenPartition",
     "read_raw_manifest",
@@ -99,9 +102,9 @@ class Warehouse:
         location = self.location
         return remove_leftovers(location.local_path) if location.is_local else 0
 
-    def refresh_views(self) -> bool:
+    def refresh_views(self, *, policy: RetryPolicy = WRITE_RETRY) -> bool:
         """Create or update the DuckDB views; a no-op when nothing changed."""
-        return refresh_views(self.database, self.location, WAREHOUSE_TABLES)
+        return refresh_views(self.database, self.location, WAREHOUSE_TABLES, policy=policy)
 
     def query(self, sql: str, params: Sequence[Any] | None = None) -> QueryResult:
         """Run ``sql`` read-only against the views, binding ``params``."""

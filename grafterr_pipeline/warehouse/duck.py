@@ -30,6 +30,8 @@ from grafterr_pipeline.warehouse.views import View, analyst_views, sql_literal, 
 
 __all__ = [
     "DATABASE_FILE",
+    "READ_RETRY",
+    "WRITE_RETRY",
     "QueryResult",
     "Reader",
     "RetryPolicy",
@@ -203,10 +205,16 @@ def _write(database: Path, location: Location, statements: Sequence[str]) -> Non
         con.close()
 
 
-def refresh_views(database: Path, location: Location, tables: Mapping[str, pa.Schema]) -> bool:
+def refresh_views(
+    database: Path,
+    location: Location,
+    tables: Mapping[str, pa.Schema],
+    *,
+    policy: RetryPolicy = WRITE_RETRY,
+) -> bool:
     """Create or replace the views when their definitions changed; return whether they did.
 
-    Raises :class:`WarehouseError` when another process kept the file past the retry policy.
+    Raises :class:`WarehouseError` when another process keeps the file past ``policy``.
     """
     views = view_definitions(location, tables)
     fingerprint = _fingerprint(views, tables)
@@ -215,14 +223,12 @@ def refresh_views(database: Path, location: Location, tables: Mapping[str, pa.Sc
     statements = _statements(views, fingerprint)
     database.parent.mkdir(parents=True, exist_ok=True)
     try:
-        _retrying(
-            lambda: _write(database, location, statements), what="refresh", policy=WRITE_RETRY
-        )
+        _retrying(lambda: _write(database, location, statements), what="refresh", policy=policy)
     except duckdb.IOException as err:
         raise WarehouseError(
-            f"could not refresh the views in {database}: {err}. Another process holds it "
-            f"(an analyst's `duckdb {database.name}` session?); the Parquet partitions are "
-            "landed and visible through the current views; rerun duckdb_views once it closes"
+            f"could not refresh the views in {database}: another process holds it (an "
+            f"analyst's `duckdb {database.name}` session?). The Parquet partitions are landed "
+            f"and visible through the current views; rerun duckdb_views once it closes. {err}"
         ) from err
     logger.info("refreshed %d DuckDB views in %s", len(views), database)
     return True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -29,3 +30,9 @@ def normalised(business_date: dt.date, orders: Iterable[Mapping[str, Any]]) -> N
     return normalise_day(
         candidates, business_date=business_date, options=OPTIONS, now=QUARANTINED_AT
     )
+
+
+@functools.cache
+def sandbox_day(business_date: dt.date) -> NormalisedDay:
+    """The whole sandbox day ``business_date``, normalised (computed once per process)."""
+    return normalised(business_date, sandbox_orders(business_date).values())

@@ -12,9 +12,10 @@ import time
 from pathlib import Path
 
 import duckdb
+import pyarrow.parquet as pq
 
+from grafterr_pipeline.normalise.day import NormalisedDay
 from grafterr_pipeline.warehouse import Warehouse
-from tests.warehouse.helpers import normalised, sandbox_orders
 
 READ_SQL = (
     "SELECT (SELECT count(*) FROM orders WHERE business_date = $1), "
@@ -41,15 +42,22 @@ def reader(root: str, day: str, seconds: str) -> None:
             _say(json.dumps({"error": str(err)}))
 
 
-def writer(root: str, day: str, keep: str) -> None:
-    """Land ``day`` with its first ``keep`` orders, over and over, until killed."""
-    business_date = dt.date.fromisoformat(day)
-    orders = list(sandbox_orders(business_date).values())[: int(keep)]
-    tables = normalised(business_date, orders)
+def writer(root: str, day: str, source: str) -> None:
+    """Land ``day`` with the tables saved under ``source``, over and over, until killed."""
+    tables = {p.stem: pq.read_table(p) for p in Path(source).glob("*.parquet")}
+    quarantine = tables.pop("quarantine")
+    landing = NormalisedDay(dt.date.fromisoformat(day), tables, quarantine)
     warehouse = Warehouse(Path(root))
     while True:
         _say("landing")
-        warehouse.land(tables)
+        warehouse.land(landing)
+
+
+def save(day: NormalisedDay, folder: Path) -> None:
+    """Keep ``day``'s tables where :func:`writer` reads them."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, table in {**day.tables, "quarantine": day.quarantine}.items():
+        pq.write_table(table, folder / f"{name}.parquet")
 
 
 if __name__ == "__main__":
