@@ -13,6 +13,7 @@ import sys
 PARTS: dict[str, str] = {
     "client": "bench.client_bench",
     "backfill": "bench.backfill_bench",
+    "warehouse": "bench.warehouse_bench",
     "peers": "bench.peers.harness",
 }
 
