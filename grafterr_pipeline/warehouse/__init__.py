@@ -35,6 +35,7 @@ from grafterr_pipeline.warehouse.parquet import (
     write_partition,
 )
 from grafterr_pipeline.warehouse.raw import read_raw_manifest, read_raw_orders, write_raw_pull
+from grafterr_pipeline.warehouse.swaplock import swap_lock
 
 __all__ = [
     "Location",
@@ -75,9 +76,9 @@ class Warehouse:
     def land(self, day: NormalisedDay) -> list[WrittenPartition]:
         """Replace every table's partition of ``day.business_date``, quarantine included.
 
-        Locally every table is staged (written and fsynced) before any is swapped in, so the
-        swaps run back to back: a query joining two tables can only pair versions from two
-        runs of the date if it lists their files within those few renames.
+        Locally every table is staged (written and fsynced) before any is swapped in, and the
+        swaps run under the exclusive swap lock (:mod:`~grafterr_pipeline.warehouse.swaplock`),
+        so a statement run through this package sees one version of the day in every table.
         """
         location, date = self.location, day.business_date
         data = {**day.tables, "quarantine": day.quarantine}
@@ -88,7 +89,8 @@ class Warehouse:
                 stage_partition(location, name, date, data[name], schema=schema, version=version)
                 for name, schema in WAREHOUSE_TABLES.items()
             ]
-            written = [commit_partition(s) for s in staged]
+            with swap_lock(location.local_path, exclusive=True):
+                written = [commit_partition(s) for s in staged]
         else:
             written = [
                 write_partition(location, name, date, data[name], schema=schema, version=version)

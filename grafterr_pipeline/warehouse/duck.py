@@ -26,6 +26,7 @@ import pyarrow as pa
 
 from grafterr_pipeline.errors import WarehouseError
 from grafterr_pipeline.warehouse.location import Location
+from grafterr_pipeline.warehouse.swaplock import swap_lock
 from grafterr_pipeline.warehouse.views import View, analyst_views, sql_literal, table_view
 
 __all__ = [
@@ -114,6 +115,7 @@ class Reader:
             )
         self.database = database
         self.policy = policy
+        self._tables_dir = location.local_path if location and location.is_local else None
         self._con = duckdb.connect(":memory:")
         _prepare_remote(self._con, location)
 
@@ -122,6 +124,12 @@ class Reader:
         return _retrying(lambda: self._once(sql, params), what="query", policy=self.policy)
 
     def _once(self, sql: str, params: Sequence[Any] | None) -> QueryResult:
+        if self._tables_dir is None:
+            return self._attached(sql, params)
+        with swap_lock(self._tables_dir, exclusive=False):
+            return self._attached(sql, params)
+
+    def _attached(self, sql: str, params: Sequence[Any] | None) -> QueryResult:
         con = self._con
         con.execute(f"ATTACH ? AS {_ALIAS} (READ_ONLY)", [str(self.database)])
         try:
