@@ -20,6 +20,7 @@ def test_definitions_load_without_any_credentials_set() -> None:
 
     assert keys == {
         "raw_orders",
+        "webhook_deltas",
         "merged_orders",
         "orders",
         "order_items",
