@@ -142,6 +142,9 @@ def build_app(
     receiver = _Receiver(settings, inbox, clock)
     routes = [
         Route(RECEIVER_PATH, receiver.receive, methods=["POST"]),
+        # Without a token segment: refused with 401 like a wrong token, not a bare 404.
+        Route(RECEIVER_PATH.removesuffix("/{token}"), receiver.receive, methods=["POST"]),
+        Route(RECEIVER_PATH.removesuffix("{token}"), receiver.receive, methods=["POST"]),
         Route("/healthz", receiver.healthz, methods=["GET"]),
     ]
     return Starlette(routes=routes)

@@ -84,7 +84,7 @@ def serve(args: argparse.Namespace) -> int:
     if not _is_loopback(args.host):
         logger.warning("listening beyond loopback on %s: put TLS in front of it", args.host)
     logger.info(
-        "webhook receiver listening at %s/webhooks/grafterr/<GRAFTERR_WEBHOOK_TOKEN>, "
+        "webhook receiver at %s/webhooks/grafterr/<GRAFTERR_WEBHOOK_TOKEN>, "
         "inbox %s, signature %s",
         server.base_url, settings.inbox_path,
         f"required in {settings.signature_header}" if settings.secret else "not required",

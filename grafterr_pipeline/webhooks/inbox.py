@@ -157,6 +157,7 @@ class SqliteInbox:
         self._writer: threading.Thread | None = None
         self._lock = threading.Lock()
         self._closed = False
+        self.commits = 0  # transactions committed by this process's writer: batches, not rows
 
     def __repr__(self) -> str:
         return f"SqliteInbox({str(self.path)!r})"
@@ -224,6 +225,7 @@ class SqliteInbox:
             conn.execute("BEGIN IMMEDIATE")
             results = [op(conn) for op, _ in batch]
             conn.execute("COMMIT")
+            self.commits += 1
         except Exception as err:  # every waiting caller must hear of it, whatever it is
             self._fail(conn, batch, err)
             return

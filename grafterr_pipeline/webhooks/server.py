@@ -13,6 +13,7 @@ when it stops.
 from __future__ import annotations
 
 import logging
+import signal
 import socket
 import threading
 import time
@@ -31,6 +32,7 @@ logger = logging.getLogger(__name__)
 LOOPBACK = "127.0.0.1"
 DEFAULT_PORT = 8787
 _STARTUP_TIMEOUT = 10.0
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 class WebhookServer:
@@ -71,12 +73,24 @@ class WebhookServer:
             timeout_graceful_shutdown=5,
         )
 
-    def run(self) -> None:
-        """Serve in the calling thread until SIGINT or SIGTERM, then close the inbox."""
+    def run(self, stop: threading.Event | None = None) -> None:
+        """Serve until SIGINT or SIGTERM (or ``stop`` is set), then finish the requests in
+        flight, close the inbox and return.
+
+        uvicorn serves from a thread so that the signals are ours: uvicorn's own handlers
+        re-raise the signal after shutting down, which would end the process before the inbox
+        is closed and with a non-zero status.
+        """
+        stop = stop or threading.Event()
+        previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in _STOP_SIGNALS}
         try:
-            self._server.run(sockets=[self._socket])
+            self.start()
+            logger.info("webhook receiver serving at %s", self.base_url)
+            stop.wait()
         finally:
-            self._close()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            self.stop()
 
     def start(self) -> WebhookServer:
         """Serve from a daemon thread; return once requests are accepted."""
@@ -93,13 +107,10 @@ class WebhookServer:
         return self
 
     def stop(self) -> None:
-        """Stop serving, wait for the thread, then close the inbox."""
+        """Stop serving, wait for the requests in flight, then close the inbox."""
         self._server.should_exit = True
         if self._thread is not None and self._thread.is_alive():
             self._thread.join(timeout=_STARTUP_TIMEOUT)
-        self._close()
-
-    def _close(self) -> None:
         self._socket.close()
         self.inbox.close()
         logger.info("webhook receiver on %s stopped", self.base_url)
