@@ -109,7 +109,7 @@ def _metavar(option: _Option) -> str:
     if option.type is _share:
         return "SHARE"
     if option.type is float:
-        return "PER_SECOND" if option.field.endswith("rate") else "SECONDS"
+        return "PER_SECOND" if option.field.endswith(("rate", "rate_limit")) else "SECONDS"
     names = {int: "N", _instant: "INSTANT"}
     return names.get(option.type, "URL" if option.field.endswith("url") else "TEXT")
 

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -122,3 +126,41 @@ def test_freshness_check_fails_when_the_newest_date_is_too_old(landed: int, pass
 
     [evaluation] = result.get_asset_check_evaluations()
     assert evaluation.passed is passed
+
+
+def test_dagster_cli_validates_the_workspace(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parents[2]
+    (tmp_path / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    dagster = Path(sys.executable).parent / "dagster"
+
+    result = subprocess.run(
+        [dagster, "definitions", "validate", "-w", str(root / "workspace.yaml")],
+        env={**os.environ, "DAGSTER_HOME": str(tmp_path)},
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "passed validation" in result.stderr + result.stdout
+
+
+def test_the_committed_instance_config_loads_with_its_pools_and_run_queue(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parents[2]
+    (tmp_path / "dagster.yaml").write_text((root / "dagster_home" / "dagster.yaml").read_text())
+
+    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+        settings = instance.get_concurrency_config()
+
+    assert settings.pool_config.default_pool_limit == 2
+    assert settings.run_queue_config.max_concurrent_runs == 4
+
+
+def test_only_the_asset_that_calls_grafterr_takes_a_slot_of_the_api_pool() -> None:
+    graph = build_definitions(ENV).resolve_asset_graph()
+
+    pools = {key.to_user_string(): graph.get(key).pools for key in graph.get_all_asset_keys()}
+
+    assert pools["raw_orders"] == {"grafterr_api"}
+    assert all(not p for name, p in pools.items() if name != "raw_orders")
