@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bench import client_bench
+from bench import client_bench, webhook_bench
 
 PARTS: list[tuple[str, Callable[[], None]]] = [
     ("client", client_bench.main),
+    ("webhooks", webhook_bench.main),
 ]
 
 

@@ -15,6 +15,7 @@ server runs without an access log.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import hmac
@@ -30,7 +31,7 @@ from starlette.routing import Route
 
 from grafterr_pipeline.settings import WebhookSettings
 from grafterr_pipeline.webhooks.delivery import Dating, Quarantined, read_delivery
-from grafterr_pipeline.webhooks.inbox import Inbox, InboxError
+from grafterr_pipeline.webhooks.inbox import WRITE_TIMEOUT, Inbox, InboxError
 
 __all__ = ["RECEIVER_PATH", "build_app"]
 
@@ -73,8 +74,9 @@ class _Receiver:
     async def _store(self, raw: bytes) -> JSONResponse:
         delivery = read_delivery(raw, received_at=self.clock(), dating=self.dating)
         try:
-            outcome = await run_in_threadpool(self.inbox.record, delivery)
-        except InboxError as err:
+            pending = asyncio.wrap_future(self.inbox.submit(delivery))
+            outcome = await asyncio.wait_for(pending, timeout=WRITE_TIMEOUT)
+        except (InboxError, TimeoutError) as err:
             logger.error("webhook delivery not acknowledged: %s", err)
             return JSONResponse({"message": "Inbox unavailable"}, status_code=503)
         if isinstance(delivery, Quarantined):

@@ -4,9 +4,9 @@
 several receivers can put a server database behind it later (issue #11). :class:`SqliteInbox`
 is the standard-library implementation:
 
-* WAL mode with ``synchronous=FULL``: a commit returns only once the WAL is fsync-ed, so the
-  receiver never answers 2xx for a delivery a crash could lose (SQLite, "Write-Ahead Logging"
-  and "PRAGMA synchronous"). Readers see the last commit and never block the writer.
+* WAL mode with ``synchronous=FULL`` (:mod:`.sqlite`): a commit returns only once the WAL is
+  fsync-ed, so the receiver never answers 2xx for a delivery a crash could lose. Readers see
+  the last commit and never block the writer; checkpoints run beside it, not in its way.
 * Group commit: one writer thread drains every delivery waiting and commits them in one
   transaction, so an fsync of a few milliseconds is paid once per batch, not per delivery.
   Each caller is released only when the commit holding its delivery has returned.
@@ -28,10 +28,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from grafterr_pipeline.errors import GrafterrError
 from grafterr_pipeline.webhooks.delivery import InboxEvent, Quarantined
+from grafterr_pipeline.webhooks.sqlite import Checkpointer, InboxError, connect
 
-__all__ = ["Inbox", "InboxChanges", "InboxCursor", "InboxError", "Outcome", "SqliteInbox"]
+__all__ = [
+    "WRITE_TIMEOUT",
+    "Inbox",
+    "InboxChanges",
+    "InboxCursor",
+    "InboxError",
+    "Outcome",
+    "SqliteInbox",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -70,13 +78,8 @@ _EVENT_COLUMNS = (
 _QUARANTINE_COLUMNS = "digest, reason, event_id, order_id, business_date, received_at, raw"
 # Deliveries one commit takes at most: bounds a batch's latency and memory.
 _BATCH_MAX = 512
-_BUSY_TIMEOUT_MS = 10_000
 # A delivery not committed by then is answered 503: the sender retries within its ~10 s.
-_WRITE_TIMEOUT = 8.0
-
-
-class InboxError(GrafterrError, OSError):
-    """The inbox could not be written or read; a delivery in flight was *not* acknowledged."""
+WRITE_TIMEOUT = 8.0
 
 
 class Outcome(enum.Enum):
@@ -107,6 +110,11 @@ class InboxChanges:
 class Inbox(Protocol):
     """Where the receiver stores deliveries and the pipeline reads them."""
 
+    def submit(self, delivery: InboxEvent | Quarantined) -> Future[Outcome]:
+        """Start storing ``delivery``; the future resolves once it is on disk, or fails with
+        :class:`InboxError`. The receiver awaits it without holding a thread."""
+        ...
+
     def record(self, delivery: InboxEvent | Quarantined) -> Outcome:
         """Store ``delivery`` durably and return only once it is on disk."""
         ...
@@ -132,16 +140,6 @@ class Inbox(Protocol):
         ...
 
 
-def _connect(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
-    conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
-    mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-    if mode.lower() != "wal":
-        raise InboxError(f"inbox {path} cannot use WAL journaling (got {mode!r})")
-    conn.execute("PRAGMA synchronous = FULL")
-    return conn
-
-
 _Op = Callable[[sqlite3.Connection], Any]
 _Job = tuple[_Op, "Future[Any]"]
 _STOP = object()
@@ -155,6 +153,7 @@ class SqliteInbox:
         self.batch_max = batch_max
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._writer: threading.Thread | None = None
+        self._checkpointer: Checkpointer | None = None
         self._lock = threading.Lock()
         self._closed = False
         self.commits = 0  # transactions committed by this process's writer: batches, not rows
@@ -164,22 +163,23 @@ class SqliteInbox:
 
     # -- writing -------------------------------------------------------------------------------
 
+    def submit(self, delivery: InboxEvent | Quarantined) -> Future[Outcome]:
+        """Queue ``delivery`` for the next commit; the future resolves once it is fsync-ed."""
+        if isinstance(delivery, Quarantined):
+            return self._enqueue(lambda conn: _insert_quarantined(conn, delivery))
+        return self._enqueue(lambda conn: _insert_event(conn, delivery))
+
     def record(self, delivery: InboxEvent | Quarantined) -> Outcome:
         """Store ``delivery``; return once the commit holding it is fsync-ed."""
-        if isinstance(delivery, Quarantined):
-            return self._write(lambda conn: _insert_quarantined(conn, delivery))
-        return self._write(lambda conn: _insert_event(conn, delivery))
+        return _wait(self.submit(delivery), self.path)
 
     def check_writable(self) -> None:
         """Commit a heartbeat through the writer, as a delivery would be."""
         now = dt.datetime.now(dt.UTC).isoformat()
-        self._write(
-            lambda conn: conn.execute(
-                "INSERT OR REPLACE INTO meta (key, value) VALUES ('heartbeat', ?)", (now,)
-            )
-        )
+        sql = "INSERT OR REPLACE INTO meta (key, value) VALUES ('heartbeat', ?)"
+        _wait(self._enqueue(lambda conn: conn.execute(sql, (now,))), self.path)
 
-    def _write(self, op: _Op) -> Any:
+    def _enqueue(self, op: _Op) -> Future[Any]:
         future: Future[Any] = Future()
         with self._lock:
             if self._closed:
@@ -187,18 +187,16 @@ class SqliteInbox:
             if self._writer is None:
                 self._writer = self._start_writer()
             self._queue.put((op, future))
-        try:
-            return future.result(timeout=_WRITE_TIMEOUT)
-        except TimeoutError as err:
-            raise InboxError(f"inbox {self.path}: no commit within {_WRITE_TIMEOUT} s") from err
+        return future
 
     def _start_writer(self) -> threading.Thread:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = _connect(self.path)
+            conn = connect(self.path, autocheckpoint=False)
             conn.executescript(_SCHEMA)
         except (OSError, sqlite3.Error) as err:
             raise InboxError(f"cannot open the webhook inbox {self.path}: {err}") from err
+        self._checkpointer = Checkpointer(self.path).start()
         writer = threading.Thread(
             target=self._drain, args=(conn,), name="inbox-writer", daemon=True
         )
@@ -250,6 +248,8 @@ class SqliteInbox:
         if writer is not None:
             self._queue.put(_STOP)
             writer.join()
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
 
     def __enter__(self) -> SqliteInbox:
         return self
@@ -266,7 +266,7 @@ class SqliteInbox:
             yield None
             return
         try:
-            with closing(_connect(self.path)) as conn:
+            with closing(connect(self.path)) as conn:
                 yield conn
         except sqlite3.Error as err:
             raise InboxError(f"cannot read the webhook inbox {self.path}: {err}") from err
@@ -314,11 +314,18 @@ class SqliteInbox:
 
     def pragmas(self) -> dict[str, Any]:
         """The journal mode and sync level a connection to this inbox runs with."""
-        with closing(_connect(self.path)) as conn:
+        with closing(connect(self.path)) as conn:
             return {
                 "journal_mode": conn.execute("PRAGMA journal_mode").fetchone()[0],
                 "synchronous": conn.execute("PRAGMA synchronous").fetchone()[0],
             }
+
+
+def _wait(future: Future[Any], path: Path) -> Any:
+    try:
+        return future.result(timeout=WRITE_TIMEOUT)
+    except TimeoutError as err:
+        raise InboxError(f"inbox {path}: no commit within {WRITE_TIMEOUT} s") from err
 
 
 def _insert_event(conn: sqlite3.Connection, event: InboxEvent) -> Outcome:
