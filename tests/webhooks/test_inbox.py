@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from grafterr_pipeline.webhooks import (
     SqliteInbox,
     read_delivery,
 )
+from grafterr_pipeline.webhooks.sqlite import Checkpointer, connect
 from tests.webhooks.helpers import body, delivery, rows
 
 RECEIVED = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
@@ -157,3 +159,23 @@ def test_closed_inbox_refuses_writes_after_committing_what_was_queued(tmp_path: 
     with pytest.raises(InboxError, match="closed"):
         inbox.record(_event("evt_2"))
     assert rows(inbox.path, "SELECT event_id FROM events") == [("evt_1",)]
+
+
+def test_checkpointer_moves_a_writer_s_wal_into_the_database_file(tmp_path: Path) -> None:
+    path = tmp_path / "webhooks.sqlite3"
+    writer = connect(path, autocheckpoint=False)
+    writer.execute("CREATE TABLE t (x BLOB)")
+    with writer:
+        writer.execute("BEGIN")
+        writer.executemany("INSERT INTO t VALUES (?)", [(b"x" * 2000,)] * 300)
+    before = path.stat().st_size
+
+    checkpointer = Checkpointer(path, interval=0.01).start()
+    deadline = time.monotonic() + 5
+    while path.stat().st_size == before and time.monotonic() < deadline:
+        time.sleep(0.01)
+    checkpointer.stop()
+    writer.close()
+
+    assert before < 64 * 1024  # without autocheckpoints, 600 KB stayed in the WAL
+    assert path.stat().st_size > 500 * 1024
