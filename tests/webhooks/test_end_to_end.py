@@ -27,9 +27,11 @@ pytestmark = pytest.mark.slow
 
 DAY = dt.date(2026, 11, 17)
 PULLED = dt.datetime(2026, 11, 18, 6, 0, tzinfo=dt.UTC)
-FINAL = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
-EVENTS_FROM = dt.datetime(2026, 11, 16, 10, 0, tzinfo=dt.UTC)
-API = SandboxConfig(seed=7, scale=4, now=PULLED)
+# Past the latest change any order of DAY gets (history.MAX_CHANGE_DELAY): its final state.
+FINAL = dt.datetime(2026, 11, 22, 6, 0, tzinfo=dt.UTC)
+# Before the first order of DAY anywhere (Asia/Kolkata opens first, at UTC+05:30).
+EVENTS_FROM = dt.datetime(2026, 11, 16, 22, 0, tzinfo=dt.UTC)
+API = SandboxConfig(seed=7, scale=3, now=PULLED)
 
 
 @dataclass(frozen=True)
