@@ -7,7 +7,7 @@ FULL``: every 2xx follows an fsync-ed commit). This process posts contract-shape
 ``--seconds`` after a short warm-up, then checks that every acknowledged event is in the inbox
 once. Goals on 2 cores: at least 500 deliveries per second, p99 under 100 ms.
 
-Run alone with ``python -m bench.webhook_bench [--senders N] [--seconds S]``.
+Run alone with ``python -m bench webhooks [--senders N] [--seconds S]``.
 """
 
 from __future__ import annotations
@@ -163,7 +163,8 @@ def _inbox_check(inbox: Path, acked: set[str]) -> tuple[bool, dict[str, object]]
 
 
 def run(*, senders: int, seconds: float) -> dict[str, float]:
-    """Run the benchmark once and print its figures; return them."""
+    """Run the benchmark once and print its figures; return them (``durable`` 1.0 when every
+    acknowledged event was found in the inbox once and no post failed)."""
     with tempfile.TemporaryDirectory(prefix="webhook-bench-") as folder:
         data = Path(folder)
         port = _free_port()
@@ -190,17 +191,23 @@ def run(*, senders: int, seconds: float) -> dict[str, float]:
     print(f"  inbox         {pragmas}, every acknowledged event stored once: {complete}")
     verdict = rate >= GOAL_RATE and p99 < GOAL_P99_MS and complete and not tally.errors
     print(f"  goals         {'met' if verdict else 'NOT met'}")
-    return {"rate": rate, "p50_ms": p50, "p99_ms": p99}
+    durable = float(complete and not tally.errors)
+    return {"rate": rate, "p50_ms": p50, "p99_ms": p99, "durable": durable}
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Entry point of ``python -m bench.webhook_bench`` and of the ``bench`` part."""
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``python -m bench webhooks``: 1 if an acknowledged delivery went missing.
+
+    Missing the speed goals is reported, not failed: on a shared machine they say as much about
+    the neighbours as about the receiver.
+    """
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--senders", type=int, default=16, help="concurrent connections")
     parser.add_argument("--seconds", type=float, default=10.0, help="measured seconds")
     args = parser.parse_args(argv if argv is not None else [])
-    run(senders=args.senders, seconds=args.seconds)
+    figures = run(senders=args.senders, seconds=args.seconds)
+    return 0 if figures["durable"] else 1
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    sys.exit(main(sys.argv[1:]))
