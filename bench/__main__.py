@@ -15,6 +15,7 @@ PARTS: dict[str, str] = {
     "backfill": "bench.backfill_bench",
     "warehouse": "bench.warehouse_bench",
     "peers": "bench.peers.harness",
+    "webhooks": "bench.webhook_bench",
 }
 
 
