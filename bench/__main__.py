@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bench import backfill_bench, client_bench
+from bench import backfill_bench, client_bench, webhook_bench
 
 PARTS: list[tuple[str, Callable[[], None]]] = [
     ("client", client_bench.main),
     ("backfill", backfill_bench.main),
+    ("webhooks", webhook_bench.main),
 ]
 
 

@@ -7,8 +7,10 @@ a run starts, so the UI loads even where no credentials are set.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Mapping
+from pathlib import Path
 
 from dagster import Definitions, EnvVar, define_asset_job
 
@@ -18,6 +20,8 @@ from grafterr_pipeline.defs.freshness import build_freshness_check, build_freshn
 from grafterr_pipeline.defs.partitions import business_date_partitions
 from grafterr_pipeline.defs.resources import GrafterrResource
 from grafterr_pipeline.defs.schedules import build_daily_schedule
+from grafterr_pipeline.defs.sensors import build_webhook_sensor
+from grafterr_pipeline.settings import default_inbox_path
 
 __all__ = ["build_definitions", "defs"]
 
@@ -35,8 +39,11 @@ def build_definitions(env: Mapping[str, str] | None = None) -> Definitions:
     cutoff_text = env.get("GRAFTERR_BUSINESS_DAY_CUTOFF") or "04:00"
     cutoff = parse_cutoff(cutoff_text)
     lookback = int(env.get("GRAFTERR_LOOKBACK_DAYS") or 3)
+    start_date = env.get("GRAFTERR_START_DATE") or DEFAULT_START_DATE
+    data_dir = env.get("GRAFTERR_DATA_DIR") or "data"
+    inbox = env.get("GRAFTERR_WEBHOOK_INBOX") or str(default_inbox_path(Path(data_dir)))
     partitions = business_date_partitions(
-        start_date=env.get("GRAFTERR_START_DATE") or DEFAULT_START_DATE,
+        start_date=start_date,
         timezone=timezone,
         cutoff=cutoff,
     )
@@ -54,7 +61,8 @@ def build_definitions(env: Mapping[str, str] | None = None) -> Definitions:
         client_secret=EnvVar("GRAFTERR_CLIENT_SECRET"),
         api_key=EnvVar("GRAFTERR_API_KEY"),
         rate_limit=float(rate) if rate else None,
-        data_dir=env.get("GRAFTERR_DATA_DIR") or "data",
+        data_dir=data_dir,
+        webhook_inbox=inbox,
         timezone=timezone,
         business_day_cutoff=cutoff_text,
         lookback_days=lookback,
@@ -70,6 +78,15 @@ def build_definitions(env: Mapping[str, str] | None = None) -> Definitions:
         schedules=[
             build_daily_schedule(job, timezone=timezone, cutoff=cutoff, lookback_days=lookback),
             build_freshness_schedule(fresh),
+        ],
+        sensors=[
+            build_webhook_sensor(
+                job,
+                inbox_path=Path(inbox),
+                timezone=timezone,
+                cutoff=cutoff,
+                start_date=dt.date.fromisoformat(start_date),
+            )
         ],
         resources={"grafterr": grafterr},
     )

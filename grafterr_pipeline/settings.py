@@ -22,7 +22,16 @@ from zoneinfo import ZoneInfoNotFoundError
 from grafterr_pipeline.businessdate import parse_cutoff, zone
 from grafterr_pipeline.errors import ConfigurationError
 
-__all__ = ["ENVIRONMENTS", "PII_MODES", "ApiNames", "Secret", "Settings", "Timeouts"]
+__all__ = [
+    "ENVIRONMENTS",
+    "PII_MODES",
+    "ApiNames",
+    "Secret",
+    "Settings",
+    "Timeouts",
+    "WebhookSettings",
+    "default_inbox_path",
+]
 
 # Documented environments (contract, "Environments"). "local" is the project's own simulator.
 ENVIRONMENTS: Mapping[str, str | None] = {
@@ -118,8 +127,14 @@ class Settings:
     page_size: int = 200
     pii: str = "hash"
     pii_salt: Secret | None = None
+    webhook_inbox: Path | None = None
     timeouts: Timeouts = field(default_factory=Timeouts)
     api: ApiNames = field(default_factory=ApiNames)
+
+    @property
+    def inbox_path(self) -> Path:
+        """The webhook inbox the pipeline reads: ``GRAFTERR_WEBHOOK_INBOX`` or the default."""
+        return self.webhook_inbox or default_inbox_path(self.data_dir)
 
     def __post_init__(self) -> None:
         if not self.base_url.endswith("/"):
@@ -155,11 +170,80 @@ class Settings:
             page_size=_int(env, "GRAFTERR_PAGE_SIZE", 200, minimum=1),
             pii=(env.get("GRAFTERR_PII") or "hash").strip().lower(),
             pii_salt=Secret(env["GRAFTERR_PII_SALT"]) if env.get("GRAFTERR_PII_SALT") else None,
+            webhook_inbox=_optional_path(env.get("GRAFTERR_WEBHOOK_INBOX")),
         )
 
     def with_changes(self, **changes: object) -> Settings:
         """Return a copy with ``changes`` applied (settings are immutable)."""
         return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def default_inbox_path(data_dir: Path) -> Path:
+    """Where the webhook inbox lives unless ``GRAFTERR_WEBHOOK_INBOX`` says otherwise."""
+    return data_dir / "inbox" / "webhooks.sqlite3"
+
+
+# A webhook token travels in the registered URL (contract, "Webhooks"): only its length and
+# randomness protect the receiver, so a short one is refused.
+MIN_WEBHOOK_TOKEN_LENGTH = 16
+# Bodies past this are refused with 413 (webhooks issue, "What each delivery gets").
+MAX_WEBHOOK_BODY_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class WebhookSettings:
+    """What the webhook receiver needs, and nothing of the API's credentials.
+
+    ``token`` is the secret path segment of the registered URL (``None`` only for local use,
+    when the receiver is started with ``--insecure-no-token``); ``secret``, when set, requires
+    an HMAC-SHA256 of the raw body, in hex, in ``signature_header``. ``timezone`` and
+    ``business_day_cutoff`` date each event by its order's store clock, and date a delivery too
+    broken to say (quarantined) by the time it was received in the home zone.
+    """
+
+    token: Secret | None
+    secret: Secret | None = None
+    signature_header: str = "X-Grafterr-Signature"
+    inbox_path: Path = field(default_factory=lambda: default_inbox_path(Path("data")))
+    timezone: str = "Europe/London"
+    business_day_cutoff: dt.time = dt.time(4, 0)
+    max_body_bytes: int = MAX_WEBHOOK_BODY_BYTES
+
+    def __post_init__(self) -> None:
+        if self.token is not None and len(self.token.reveal()) < MIN_WEBHOOK_TOKEN_LENGTH:
+            raise ConfigurationError(
+                f"GRAFTERR_WEBHOOK_TOKEN is shorter than {MIN_WEBHOOK_TOKEN_LENGTH} characters: "
+                "use a long random value, e.g. from "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
+            )
+        if not self.signature_header.strip():
+            raise ConfigurationError("GRAFTERR_WEBHOOK_SIGNATURE_HEADER is empty: name a header")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> WebhookSettings:
+        """Build the receiver's settings from ``env`` (default ``os.environ``)."""
+        env = os.environ if env is None else env
+        data_dir = Path(env.get("GRAFTERR_DATA_DIR") or "data")
+        inbox = _optional_path(env.get("GRAFTERR_WEBHOOK_INBOX"))
+        return cls(
+            token=_optional_secret(env, "GRAFTERR_WEBHOOK_TOKEN"),
+            secret=_optional_secret(env, "GRAFTERR_WEBHOOK_SECRET"),
+            signature_header=(
+                env.get("GRAFTERR_WEBHOOK_SIGNATURE_HEADER") or "X-Grafterr-Signature"
+            ).strip(),
+            inbox_path=inbox or default_inbox_path(data_dir),
+            timezone=_timezone(env.get("GRAFTERR_TIMEZONE") or "Europe/London"),
+            business_day_cutoff=_cutoff(env.get("GRAFTERR_BUSINESS_DAY_CUTOFF") or "04:00"),
+        )
+
+
+def _optional_secret(env: Mapping[str, str], name: str) -> Secret | None:
+    value = env.get(name, "").strip()
+    return Secret(value) if value else None
+
+
+def _optional_path(text: str | None) -> Path | None:
+    return Path(text.strip()) if text and text.strip() else None
 
 
 def _required(env: Mapping[str, str], name: str) -> str:

@@ -4,8 +4,9 @@ Dagster assets (:mod:`grafterr_pipeline.defs`) call these; each step reads what 
 one stored under the data root, so any step can be rerun alone:
 
 1. :func:`pull_raw`: the API pages of the partition's window into ``raw/``;
-2. :func:`merge_orders`: raw pages and webhook deltas into one version per order, in
-   ``staging/``;
+2. :func:`stage_webhook_deltas`: the inbox's events of the date, snapshotted in ``staging/``;
+   :func:`merge_with_webhooks` / :func:`merge_orders`: raw pages and those webhook deltas into
+   one version per order, in ``staging/``, with a report of how the two sources compare;
 3. :func:`land_tables`: normalised tables and the quarantine into ``warehouse/``.
 """
 
@@ -27,16 +28,22 @@ from grafterr_pipeline.normalise.day import NormalisedDay, merge_day
 from grafterr_pipeline.settings import Settings
 from grafterr_pipeline.warehouse import Warehouse, WrittenPartition, read_raw_orders
 from grafterr_pipeline.warehouse.files import atomic_write
-from grafterr_pipeline.warehouse.raw import RawPull, write_raw_pull
+from grafterr_pipeline.warehouse.raw import RawPull, read_raw_manifest, write_raw_pull
+from grafterr_pipeline.webhooks.deltas import StagedDeltas, read_staged_deltas, stage_deltas
+from grafterr_pipeline.webhooks.inbox import SqliteInbox
+from grafterr_pipeline.webhooks.reconcile import SourceReport, reconcile
 
 __all__ = [
     "LandedDay",
+    "MergeReport",
     "RawPullSummary",
     "land_tables",
     "merge_orders",
+    "merge_with_webhooks",
     "normalise_options",
     "pull_raw",
     "read_merged",
+    "stage_webhook_deltas",
 ]
 
 logger = logging.getLogger(__name__)
@@ -119,6 +126,42 @@ def merge_orders(
 
     atomic_write(_staging_path(settings.data_dir, business_date), write)
     return merged
+
+
+@dataclass(frozen=True)
+class MergeReport:
+    """A merged business date, and how its webhook events compared with its pull."""
+
+    merged: MergedDay
+    deltas: StagedDeltas
+    sources: SourceReport
+
+
+def stage_webhook_deltas(settings: Settings, business_date: dt.date) -> StagedDeltas:
+    """Snapshot the inbox's events of ``business_date`` into staging for the merge."""
+    inbox = SqliteInbox(settings.inbox_path)
+    try:
+        return stage_deltas(inbox, settings.data_dir, business_date)
+    finally:
+        inbox.close()
+
+
+def merge_with_webhooks(settings: Settings, business_date: dt.date) -> MergeReport:
+    """Merge the raw pull with the staged webhook deltas, and compare the two sources."""
+    deltas = read_staged_deltas(settings.data_dir, business_date)
+    merged = merge_orders(settings, business_date, deltas=deltas.candidates())
+    pulled = read_raw_orders(settings.data_dir, business_date, data_key=settings.api.key_data)
+    pulled_at = read_raw_manifest(settings.data_dir, business_date).get("pulled_at")
+    sources = reconcile(
+        pulled, deltas.events, pulled_at=dt.datetime.fromisoformat(pulled_at) if pulled_at else None
+    )
+    if sources.missing_from_pull:
+        logger.warning(
+            "%s: %d order(s) known only from webhooks, heard of before the pull, are missing "
+            "from it: %s",
+            business_date, len(sources.missing_from_pull), ", ".join(sources.missing_from_pull),
+        )  # fmt: skip
+    return MergeReport(merged, deltas, sources)
 
 
 def read_merged(settings: Settings, business_date: dt.date) -> Iterator[Candidate]:

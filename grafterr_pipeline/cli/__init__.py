@@ -75,6 +75,20 @@ def _add_sandbox(commands: argparse._SubParsersAction) -> None:
     serve.set_defaults(handler=sandbox_cli.serve)
 
 
+def _add_webhooks(commands: argparse._SubParsersAction) -> None:
+    from grafterr_pipeline.webhooks import cli as webhooks_cli
+
+    webhooks = commands.add_parser("webhooks", help="the webhook receiver and its inbox")
+    actions = webhooks.add_subparsers(dest="action", required=True)
+    serve = actions.add_parser(
+        "serve",
+        help="receive Grafterr's webhook deliveries into the durable inbox until interrupted",
+        description="Serves POST /webhooks/grafterr/<GRAFTERR_WEBHOOK_TOKEN> and GET /healthz.",
+    )
+    webhooks_cli.add_arguments(serve)
+    serve.set_defaults(handler=webhooks_cli.serve)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line's parser."""
     parser = argparse.ArgumentParser(
@@ -83,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG")
     commands = parser.add_subparsers(dest="command", required=True)
-    for add in (_add_demo, _add_run, _add_sql, _add_sandbox):
+    for add in (_add_demo, _add_run, _add_sql, _add_sandbox, _add_webhooks):
         add(commands)
     return parser
 

@@ -22,8 +22,14 @@ from grafterr_pipeline.defs.metadata import orders_metadata, partition_metadata
 from grafterr_pipeline.defs.partitions import partition_date
 from grafterr_pipeline.defs.resources import GrafterrResource
 from grafterr_pipeline.normalise.schema import WAREHOUSE_TABLES
-from grafterr_pipeline.steps import land_tables, merge_orders, pull_raw
+from grafterr_pipeline.steps import (
+    land_tables,
+    merge_with_webhooks,
+    pull_raw,
+    stage_webhook_deltas,
+)
 from grafterr_pipeline.warehouse import Warehouse
+from grafterr_pipeline.webhooks.reconcile import sources_metadata
 
 __all__ = ["API_POOL", "build_assets"]
 
@@ -72,7 +78,23 @@ def build_assets(partitions: PartitionsDefinition) -> list:
 
     @asset(
         partitions_def=partitions,
-        deps=[raw_orders],
+        group_name="ingest",
+        owners=_OWNERS,
+        kinds={"python", "sqlite"},
+        tags={"layer": "ingest"},
+    )
+    def webhook_deltas(
+        context: AssetExecutionContext, grafterr: GrafterrResource
+    ) -> MaterializeResult:
+        """Webhook events of the business date, copied from the inbox to ``data/staging/``:
+        one line per ``event_id`` (stored once however often delivered) and per quarantined
+        delivery, each with its raw body."""
+        staged = stage_webhook_deltas(grafterr.settings(), partition_date(context.partition_key))
+        return MaterializeResult(metadata=staged.as_metadata())
+
+    @asset(
+        partitions_def=partitions,
+        deps=[raw_orders, webhook_deltas],
         group_name="ingest",
         owners=_OWNERS,
         kinds={"python"},
@@ -84,13 +106,20 @@ def build_assets(partitions: PartitionsDefinition) -> list:
         """One row per `order_id` of the business date: its latest version from the raw pull
         and the webhook deltas, staged under `data/staging/`."""
         settings = grafterr.settings()
-        merged = merge_orders(settings, partition_date(context.partition_key))
+        report = merge_with_webhooks(settings, partition_date(context.partition_key))
+        merged = report.merged
+        if report.sources.missing_from_pull:
+            context.log.warning(
+                "orders known only from webhooks are missing from the pull: %s",
+                ", ".join(report.sources.missing_from_pull),
+            )
         return MaterializeResult(
             metadata={
                 "orders": MetadataValue.int(len(merged.winners)),
                 "unreadable": MetadataValue.int(len(merged.unreadable)),
                 "duplicates_dropped": MetadataValue.int(merged.duplicates),
-                **{f"known_from_{k}": MetadataValue.int(v) for k, v in merged.sources.items()},
+                **sources_metadata(merged.sources),
+                **report.sources.as_metadata(),
             }
         )
 
@@ -150,4 +179,4 @@ def build_assets(partitions: PartitionsDefinition) -> list:
             }
         )
 
-    return [raw_orders, merged_orders, warehouse_tables, duckdb_views]
+    return [raw_orders, webhook_deltas, merged_orders, warehouse_tables, duckdb_views]

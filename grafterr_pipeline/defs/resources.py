@@ -24,6 +24,7 @@ class GrafterrResource(ConfigurableResource):
     api_key: str
     rate_limit: float | None = None
     data_dir: str = "data"
+    webhook_inbox: str | None = None
     timezone: str = "Europe/London"
     business_day_cutoff: str = "04:00"
     lookback_days: int = 3
@@ -41,6 +42,7 @@ class GrafterrResource(ConfigurableResource):
             "GRAFTERR_API_KEY": self.api_key,
             "GRAFTERR_RATE_LIMIT": "" if self.rate_limit is None else str(self.rate_limit),
             "GRAFTERR_DATA_DIR": self.data_dir,
+            "GRAFTERR_WEBHOOK_INBOX": self.webhook_inbox or "",
             "GRAFTERR_TIMEZONE": self.timezone,
             "GRAFTERR_BUSINESS_DAY_CUTOFF": self.business_day_cutoff,
             "GRAFTERR_LOOKBACK_DAYS": str(self.lookback_days),

@@ -16,6 +16,7 @@ from grafterr_pipeline.defs.schedules import business_dates_for_tick
 
 ASSET_NAMES = (
     "raw_orders",
+    "webhook_deltas",
     "merged_orders",
     "orders",
     "order_items",
