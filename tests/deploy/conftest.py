@@ -21,3 +21,10 @@ def postgres() -> Iterator[PostgresServer]:
         pytest.skip(str(err))
     with server:
         yield server
+
+
+@pytest.fixture
+def inbox_url(postgres: PostgresServer, request: pytest.FixtureRequest) -> str:
+    """The URL of a new, empty database for one test's inbox."""
+    name = "inbox_" + request.node.name.lower()[:40].replace("[", "_").replace("]", "")
+    return postgres.create_database("".join(c if c.isalnum() else "_" for c in name))

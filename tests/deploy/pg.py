@@ -175,7 +175,7 @@ class PostgresServer:
         """Stop the server, if running, and remove its folder."""
         if (self.data / "postmaster.pid").exists():
             try:
-                self.runner.run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+                self.runner.run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
             except RuntimeError as err:
                 logger.warning("PostgreSQL did not stop cleanly: %s", err)
         shutil.rmtree(self.root, ignore_errors=True)
