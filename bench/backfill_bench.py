@@ -21,7 +21,7 @@ from pathlib import Path
 
 from dagster import AssetKey, DagsterInstance
 
-from grafterr_pipeline.sandbox import SandboxConfig, SandboxServer
+from grafterr_pipeline.sandbox import SandboxConfig, SandboxServer, pipeline_environment
 
 FIRST = dt.date(2026, 10, 1)
 DAYS = 30
@@ -41,17 +41,8 @@ def _ranges() -> list[tuple[dt.date, dt.date]]:
 
 
 def _environment(home: Path, data: Path, base_url: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DAGSTER_HOME": str(home),
-        "GRAFTERR_DATA_DIR": str(data),
-        "GRAFTERR_BASE_URL": base_url,
-        "GRAFTERR_CLIENT_ID": CONFIG.client_id,
-        "GRAFTERR_CLIENT_SECRET": CONFIG.client_secret,
-        "GRAFTERR_API_KEY": CONFIG.api_key,
-        "GRAFTERR_PII_SALT": "bench-salt",
-        "GRAFTERR_RATE_LIMIT": str(RATE),
-    }
+    told = pipeline_environment(CONFIG, base_url, data_dir=str(data))
+    return {**os.environ, **told, "DAGSTER_HOME": str(home), "GRAFTERR_PII_SALT": "bench-salt"}
 
 
 def _backfill(home: Path, data: Path) -> float:
@@ -82,7 +73,7 @@ def _totals(home: Path) -> tuple[int, int, int]:
     return len(metadata), requests, throttled
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as scratch:
         home, data = Path(scratch, "home"), Path(scratch, "data")
         home.mkdir()
@@ -94,6 +85,7 @@ def main() -> None:
     print(f"backfill: {dates} business dates, {PROCESSES} runs in parallel, R={RATE:g}/s")
     print("requests  floor s (requests/R)  wall s  wall/floor  429s")
     print(f"{requests:8d}  {floor:19.1f}  {elapsed:6.1f}  {elapsed / floor:10.2f}  {throttled:4d}")
+    return 0
 
 
 if __name__ == "__main__":
