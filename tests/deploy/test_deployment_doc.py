@@ -27,7 +27,8 @@ from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 
 from tests.deploy.pg import PostgresMissing, find_bindir
 
-pytestmark = pytest.mark.slow
+# Six servers and a run start on a shared two-core machine: the fixture alone can take minutes.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "deployment.md"
