@@ -2,6 +2,8 @@
 
 from setuptools import find_packages, setup
 
+POSTGRES = ["dagster-postgres>=0.29,<0.30", "psycopg2-binary>=2.9,<3"]
+
 setup(
     name="grafterr-pipeline",
     version="0.1.0",
@@ -21,7 +23,11 @@ setup(
         "tzdata",
     ],
     extras_require={
+        # A production instance and a shared webhook inbox in PostgreSQL (docs/deployment.md).
+        # dagster-postgres follows dagster's own release: 0.29.x ships beside dagster 1.13.x.
+        "postgres": POSTGRES,
         "dev": [
+            *POSTGRES,
             "pytest>=8",
             "pytest-timeout>=2.3",
             "hypothesis>=6.100",

@@ -21,7 +21,7 @@ from grafterr_pipeline.defs.partitions import business_date_partitions
 from grafterr_pipeline.defs.resources import GrafterrResource
 from grafterr_pipeline.defs.schedules import build_daily_schedule
 from grafterr_pipeline.defs.sensors import build_webhook_sensor
-from grafterr_pipeline.settings import default_inbox_path
+from grafterr_pipeline.settings import Secret, default_inbox_path
 
 __all__ = ["build_definitions", "defs"]
 
@@ -30,6 +30,10 @@ DEFAULT_START_DATE = "2026-01-01"
 
 def _optional_env(env: Mapping[str, str], name: str) -> EnvVar | None:
     return EnvVar(name) if env.get(name) else None
+
+
+def _optional_secret(env: Mapping[str, str], name: str) -> Secret | None:
+    return Secret(env[name]) if env.get(name) else None
 
 
 def build_definitions(env: Mapping[str, str] | None = None) -> Definitions:
@@ -63,6 +67,7 @@ def build_definitions(env: Mapping[str, str] | None = None) -> Definitions:
         rate_limit=float(rate) if rate else None,
         data_dir=data_dir,
         webhook_inbox=inbox,
+        inbox_url=_optional_env(env, "GRAFTERR_INBOX_URL"),
         timezone=timezone,
         business_day_cutoff=cutoff_text,
         lookback_days=lookback,
@@ -83,6 +88,7 @@ def build_definitions(env: Mapping[str, str] | None = None) -> Definitions:
             build_webhook_sensor(
                 job,
                 inbox_path=Path(inbox),
+                inbox_url=_optional_secret(env, "GRAFTERR_INBOX_URL"),
                 timezone=timezone,
                 cutoff=cutoff,
                 start_date=dt.date.fromisoformat(start_date),

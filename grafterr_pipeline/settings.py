@@ -130,6 +130,7 @@ class Settings:
     pii: str = "hash"
     pii_salt: Secret | None = None
     webhook_inbox: Path | None = None
+    inbox_url: Secret | None = None
     timeouts: Timeouts = field(default_factory=Timeouts)
     api: ApiNames = field(default_factory=ApiNames)
 
@@ -176,6 +177,7 @@ class Settings:
             pii=(env.get("GRAFTERR_PII") or "hash").strip().lower(),
             pii_salt=Secret(env["GRAFTERR_PII_SALT"]) if env.get("GRAFTERR_PII_SALT") else None,
             webhook_inbox=_optional_path(env.get("GRAFTERR_WEBHOOK_INBOX")),
+            inbox_url=_optional_secret(env, "GRAFTERR_INBOX_URL"),
         )
 
     def with_changes(self, **changes: object) -> Settings:
@@ -203,7 +205,9 @@ class WebhookSettings:
     when the receiver is started with ``--insecure-no-token``); ``secret``, when set, requires
     an HMAC-SHA256 of the raw body, in hex, in ``signature_header``. ``timezone`` and
     ``business_day_cutoff`` date each event by its order's store clock, and date a delivery too
-    broken to say (quarantined) by the time it was received in the home zone.
+    broken to say (quarantined) by the time it was received in the home zone. ``inbox_url``
+    (``GRAFTERR_INBOX_URL``, a secret: it may hold a password) names a PostgreSQL inbox shared by
+    several receivers, in place of the SQLite file at ``inbox_path``.
     """
 
     token: Secret | None
@@ -213,6 +217,7 @@ class WebhookSettings:
     timezone: str = "Europe/London"
     business_day_cutoff: dt.time = dt.time(4, 0)
     max_body_bytes: int = MAX_WEBHOOK_BODY_BYTES
+    inbox_url: Secret | None = None
 
     def __post_init__(self) -> None:
         if self.token is not None and len(self.token.reveal()) < MIN_WEBHOOK_TOKEN_LENGTH:
@@ -239,6 +244,7 @@ class WebhookSettings:
             inbox_path=inbox or default_inbox_path(data_dir),
             timezone=_timezone(env.get("GRAFTERR_TIMEZONE") or "Europe/London"),
             business_day_cutoff=_cutoff(env.get("GRAFTERR_BUSINESS_DAY_CUTOFF") or "04:00"),
+            inbox_url=_optional_secret(env, "GRAFTERR_INBOX_URL"),
         )
 
 

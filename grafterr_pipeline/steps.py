@@ -30,7 +30,7 @@ from grafterr_pipeline.warehouse import Warehouse, WrittenPartition, read_raw_or
 from grafterr_pipeline.warehouse.files import atomic_write
 from grafterr_pipeline.warehouse.raw import RawPull, read_raw_manifest, write_raw_pull
 from grafterr_pipeline.webhooks.deltas import StagedDeltas, read_staged_deltas, stage_deltas
-from grafterr_pipeline.webhooks.inbox import SqliteInbox
+from grafterr_pipeline.webhooks.inboxes import open_inbox
 from grafterr_pipeline.webhooks.reconcile import SourceReport, reconcile
 
 __all__ = [
@@ -140,7 +140,7 @@ class MergeReport:
 
 def stage_webhook_deltas(settings: Settings, business_date: dt.date) -> StagedDeltas:
     """Snapshot the inbox's events of ``business_date`` into staging for the merge."""
-    inbox = SqliteInbox(settings.inbox_path)
+    inbox = open_inbox(settings.inbox_url, default=settings.inbox_path)
     try:
         return stage_deltas(inbox, settings.data_dir, business_date)
     finally:

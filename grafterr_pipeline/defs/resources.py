@@ -25,6 +25,7 @@ class GrafterrResource(ConfigurableResource):
     rate_limit: float | None = None
     data_dir: str = "data"
     webhook_inbox: str | None = None
+    inbox_url: str | None = None
     timezone: str = "Europe/London"
     business_day_cutoff: str = "04:00"
     lookback_days: int = 3
@@ -43,6 +44,7 @@ class GrafterrResource(ConfigurableResource):
             "GRAFTERR_RATE_LIMIT": "" if self.rate_limit is None else str(self.rate_limit),
             "GRAFTERR_DATA_DIR": self.data_dir,
             "GRAFTERR_WEBHOOK_INBOX": self.webhook_inbox or "",
+            "GRAFTERR_INBOX_URL": self.inbox_url or "",
             "GRAFTERR_TIMEZONE": self.timezone,
             "GRAFTERR_BUSINESS_DAY_CUTOFF": self.business_day_cutoff,
             "GRAFTERR_LOOKBACK_DAYS": str(self.lookback_days),

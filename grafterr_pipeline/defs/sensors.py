@@ -27,7 +27,9 @@ from dagster import (
 )
 
 from grafterr_pipeline.businessdate import business_date_of
-from grafterr_pipeline.webhooks.inbox import InboxChanges, InboxCursor, SqliteInbox
+from grafterr_pipeline.settings import Secret
+from grafterr_pipeline.webhooks.inbox import InboxChanges, InboxCursor
+from grafterr_pipeline.webhooks.inboxes import describe_inbox, open_inbox
 
 __all__ = ["SensorCursor", "build_webhook_sensor", "plan_runs"]
 
@@ -89,6 +91,7 @@ def build_webhook_sensor(
     job: object,
     *,
     inbox_path: Path,
+    inbox_url: Secret | None = None,
     timezone: str,
     cutoff: dt.time,
     start_date: dt.date,
@@ -103,12 +106,17 @@ def build_webhook_sensor(
         default_status=DefaultSensorStatus.RUNNING,
         description=(
             f"Every {_INTERVAL_SECONDS} s: rebuilds each closed business date whose webhook "
-            f"events arrived since the last tick (inbox {inbox_path})."
+            f"events arrived since the last tick "
+            f"(inbox {describe_inbox(inbox_url, default=inbox_path)})."
         ),
     )
     def webhook_inbox_sensor(context: SensorEvaluationContext) -> SensorResult:
         cursor = SensorCursor.from_text(context.cursor)
-        changes = SqliteInbox(inbox_path).changes_since(cursor.inbox)
+        inbox = open_inbox(inbox_url, default=inbox_path)
+        try:
+            changes = inbox.changes_since(cursor.inbox)
+        finally:
+            inbox.close()
         last_closed = business_date_of(clock(), timezone, cutoff) - dt.timedelta(days=1)
         ready, moved = plan_runs(cursor, changes, last_closed=last_closed, first=start_date)
         requests = [

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from grafterr_pipeline.errors import ConfigurationError
 from grafterr_pipeline.settings import WebhookSettings
+from grafterr_pipeline.webhooks.inboxes import describe_inbox
 from grafterr_pipeline.webhooks.server import DEFAULT_PORT, LOOPBACK, WebhookServer
 
 __all__ = ["add_arguments", "serve", "settings_from_args"]
@@ -36,7 +37,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--inbox", type=Path, default=None, metavar="PATH",
         help="the SQLite inbox (default: $GRAFTERR_WEBHOOK_INBOX or "
-        "<GRAFTERR_DATA_DIR>/inbox/webhooks.sqlite3)",
+        "<GRAFTERR_DATA_DIR>/inbox/webhooks.sqlite3); $GRAFTERR_INBOX_URL, when set, "
+        "names the inbox instead (postgresql://... for several receivers)",
     )  # fmt: skip
     parser.add_argument(
         "--insecure-no-token", action="store_true",
@@ -57,7 +59,8 @@ def settings_from_args(args: argparse.Namespace) -> WebhookSettings:
     """The receiver's settings from the environment and ``args``; refuses an unsafe start."""
     settings = WebhookSettings.from_env()
     if args.inbox is not None:
-        settings = dataclasses.replace(settings, inbox_path=args.inbox)
+        # An explicit file on the command line wins over GRAFTERR_INBOX_URL.
+        settings = dataclasses.replace(settings, inbox_path=args.inbox, inbox_url=None)
     if settings.token is None and not args.insecure_no_token:
         raise ConfigurationError(
             "GRAFTERR_WEBHOOK_TOKEN is not set: export a long random value and register "
@@ -86,7 +89,7 @@ def serve(args: argparse.Namespace) -> int:
     logger.info(
         "webhook receiver at %s/webhooks/grafterr/<GRAFTERR_WEBHOOK_TOKEN>, "
         "inbox %s, signature %s",
-        server.base_url, settings.inbox_path,
+        server.base_url, describe_inbox(settings.inbox_url, default=settings.inbox_path),
         f"required in {settings.signature_header}" if settings.secret else "not required",
     )  # fmt: skip
     server.run()

@@ -23,7 +23,8 @@ import uvicorn
 
 from grafterr_pipeline.settings import WebhookSettings
 from grafterr_pipeline.webhooks.app import build_app
-from grafterr_pipeline.webhooks.inbox import Inbox, SqliteInbox
+from grafterr_pipeline.webhooks.inbox import Inbox
+from grafterr_pipeline.webhooks.inboxes import open_inbox
 
 __all__ = ["DEFAULT_PORT", "LOOPBACK", "WebhookServer"]
 
@@ -47,7 +48,9 @@ class WebhookServer:
         inbox: Inbox | None = None,
     ) -> None:
         self.settings = settings
-        self.inbox = inbox if inbox is not None else SqliteInbox(settings.inbox_path)
+        if inbox is None:
+            inbox = open_inbox(settings.inbox_url, default=settings.inbox_path)
+        self.inbox = inbox
         self.host = host
         self._socket = _bind(host, port)
         self.port: int = self._socket.getsockname()[1]
