@@ -26,6 +26,8 @@ setup(
             "pytest-timeout>=2.3",
             "hypothesis>=6.100",
             "ruff>=0.6",
+            # Drives Debian's Chromium for the Dagster UI test; no browser download needed.
+            "playwright>=1.40",
         ],
     },
     entry_points={"console_scripts": ["grafterr-pipeline=grafterr_pipeline.cli:main"]},

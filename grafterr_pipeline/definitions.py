@@ -14,6 +14,7 @@ from dagster import Definitions, EnvVar, define_asset_job
 
 from grafterr_pipeline.businessdate import parse_cutoff
 from grafterr_pipeline.defs.assets import build_assets
+from grafterr_pipeline.defs.freshness import build_freshness_check, build_freshness_schedule
 from grafterr_pipeline.defs.partitions import business_date_partitions
 from grafterr_pipeline.defs.resources import GrafterrResource
 from grafterr_pipeline.defs.schedules import build_daily_schedule
@@ -61,11 +62,14 @@ def build_definitions(env: Mapping[str, str] | None = None) -> Definitions:
         pii=env.get("GRAFTERR_PII") or "hash",
         pii_salt=_optional_env(env, "GRAFTERR_PII_SALT"),
     )
+    fresh = build_freshness_check(timezone=timezone, cutoff=cutoff)
     return Definitions(
         assets=assets,
+        asset_checks=[fresh],
         jobs=[job],
         schedules=[
-            build_daily_schedule(job, timezone=timezone, cutoff=cutoff, lookback_days=lookback)
+            build_daily_schedule(job, timezone=timezone, cutoff=cutoff, lookback_days=lookback),
+            build_freshness_schedule(fresh),
         ],
         resources={"grafterr": grafterr},
     )

@@ -7,6 +7,7 @@ compared with the sandbox's ground truth for its seed: exact order ids, row coun
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -23,8 +24,26 @@ DATES = [dt.date(2026, 11, 17), dt.date(2026, 11, 18)]
 CONFIG = SandboxConfig(seed=7, now=NOW)
 
 
+@dataclass(frozen=True)
+class Landed:
+    warehouse: Warehouse
+    metadata: dict[tuple[str, str], dict[str, object]]
+
+
+def _latest_metadata(instance: DagsterInstance) -> dict[tuple[str, str], dict[str, object]]:
+    found: dict[tuple[str, str], dict[str, object]] = {}
+    for key in instance.get_asset_keys():
+        for record in instance.fetch_materializations(key, limit=100).records:
+            event = record.asset_materialization
+            found.setdefault(
+                (key.to_user_string(), event.partition),
+                {name: value.value for name, value in event.metadata.items()},
+            )
+    return found
+
+
 @pytest.fixture(scope="module")
-def landed(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
+def landed_run(tmp_path_factory: pytest.TempPathFactory) -> Landed:
     root = tmp_path_factory.mktemp("data")
     with pytest.MonkeyPatch.context() as env, SandboxServer(CONFIG) as server:
         env.setenv("GRAFTERR_BASE_URL", server.base_url)
@@ -37,8 +56,14 @@ def landed(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
         with DagsterInstance.ephemeral() as instance:
             results = materialise_dates(DATES, instance=instance)
             rerun = materialise_dates(DATES[:1], instance=instance)
+            metadata = _latest_metadata(instance)
     assert [r.success for r in results + rerun] == [True, True, True]
-    return Warehouse(Path(root))
+    return Landed(Warehouse(Path(root)), metadata)
+
+
+@pytest.fixture(scope="module")
+def landed(landed_run: Landed) -> Warehouse:
+    return landed_run.warehouse
 
 
 @pytest.mark.parametrize("day", DATES, ids=str)
@@ -84,3 +109,25 @@ def test_daily_sales_match_the_ground_truth_to_the_penny(landed: Warehouse, day:
         for ch, t in sorted(truth.per_channel.items())
     ]
     assert [tuple(r) for r in result.rows] == expected
+
+
+@pytest.mark.parametrize("day", DATES, ids=str)
+def test_materialisations_record_counts_money_and_client_figures(
+    landed_run: Landed, day: dt.date
+) -> None:
+    truth = ground_truth(CONFIG, day, as_of=NOW)
+    key = day.isoformat()
+
+    orders = landed_run.metadata[("orders", key)]
+    raw = landed_run.metadata[("raw_orders", key)]
+    items = landed_run.metadata[("order_items", key)]
+
+    assert orders["rows"] == truth.rows["orders"]
+    assert items["rows"] == truth.rows["order_items"]
+    assert orders["net_revenue"] == pytest.approx(float(truth.day.net))
+    assert orders["gross_revenue"] == pytest.approx(float(truth.day.gross))
+    assert sum(orders[f"orders_{c}"] for c in truth.per_channel) == truth.day.orders
+    assert raw["requests"] >= raw["pages"] > 0
+    assert raw["throttled_429"] == 0
+    assert "| order_id |" in orders["preview"]
+    assert orders["bytes"] > 0

@@ -65,6 +65,7 @@ class RateLimitPolicy:
     aimd_min_rate: float = 0.2
     aimd_max_rate: float = 500.0
     aimd_increase_per_second: float = 0.5
+    aimd_slow_start_step: float = 0.25
     aimd_decrease_factor: float = 0.5
     aimd_cut_cooldown_seconds: float = 2.0
     max_pause_seconds: float = 300.0
@@ -196,12 +197,14 @@ class RateLimiter:
             return (1.0 - row.tokens) / row.rate
 
     def _increase(self, row: _Row) -> float:
-        # Additive increase of ``aimd_increase_per_second`` per second of successful requests,
-        # gentler near the rate of the last 429 so the rate settles just under the limit.
+        # Until the first 429 ("slow start", as in TCP) each success adds a fixed step, so the
+        # rate grows by a quarter a second; after it, additive increase of
+        # ``aimd_increase_per_second`` per second, gentler still near the rate of the last 429
+        # so the rate settles just under the limit.
+        if not row.ceiling:
+            return self.policy.aimd_slow_start_step
         step = self.policy.aimd_increase_per_second / row.rate
-        if row.ceiling and row.rate >= 0.9 * row.ceiling:
-            step /= 4
-        return step
+        return step / 4 if row.rate >= 0.9 * row.ceiling else step
 
     def _cut(self, row: _Row, now: float) -> None:
         row.ceiling = row.rate
@@ -250,6 +253,10 @@ class RateLimiter:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+            # The bucket is advisory state: losing the last writes in a power cut is harmless,
+            # so skip the fsync on every commit, which would cost more than the request.
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=OFF")
             self._local.conn = conn
         return _Transaction(conn)
 

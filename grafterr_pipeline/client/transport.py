@@ -128,9 +128,11 @@ class Transport:
             self._before_retry(call, outcome, attempt=attempt, started=started, recorder=recorder)
 
     def _attempt(self, call: Call, recorder: StatsRecorder) -> Reply | _Failure:
-        token = self.tokens.token(recorder) if call.authenticated and self.tokens else None
+        token = self._token(call, recorder)
         waited = self._limiter.acquire()
         recorder.request(limiter_wait=waited)
+        # Asked again after the wait: a short-lived token may have run out while queued.
+        token = self._token(call, recorder)
         sent = self._clock()
         try:
             response = self._session.request(
@@ -148,6 +150,11 @@ class Transport:
             "%s -> %d in %.3f s", call.describe(), response.status_code, self._clock() - sent
         )
         return self._judge(call, response, token)
+
+    def _token(self, call: Call, recorder: StatsRecorder) -> str | None:
+        if not call.authenticated or self.tokens is None:
+            return None
+        return self.tokens.token(recorder)
 
     def _headers(self, token: str | None) -> dict[str, str]:
         headers = {"x-api-key": self._settings.api_key.reveal(), "Accept": "application/json"}
@@ -180,8 +187,10 @@ class Transport:
         if self._retry.is_retryable(status):
             return _Failure(str(status), self._status_text(response), self._wait_hint(response))
         raise RequestRejectedError(
-            f"Grafterr rejected {call.describe()}: {self._status_text(response)}; "
-            "the request itself is wrong, so it is not retried",
+            self._redactor.redact(
+                f"Grafterr rejected {call.describe()}: {self._status_text(response)}; "
+                "the request itself is wrong, so it is not retried"
+            ),
             status=status,
             endpoint=call.path,
             context=call.context,
@@ -246,7 +255,9 @@ class Transport:
             )
         kind = MalformedResponseError if failure.cause == "malformed" else RetriesExhaustedError
         status = int(failure.cause) if failure.cause.isdigit() else None
-        error = kind(message, status=status, endpoint=call.path, context=call.context)
+        error = kind(
+            self._redactor.redact(message), status=status, endpoint=call.path, context=call.context
+        )
         error.__cause__ = failure.error
         return error
 
@@ -259,7 +270,7 @@ class Transport:
                 "check GRAFTERR_CLIENT_ID and GRAFTERR_CLIENT_SECRET"
             )
         return AuthenticationError(
-            f"{call.describe()}: {self._status_text(response)}; {what}",
+            self._redactor.redact(f"{call.describe()}: {self._status_text(response)}; {what}"),
             status=response.status_code,
             endpoint=call.path,
             context=call.context,

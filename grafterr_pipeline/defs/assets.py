@@ -52,8 +52,9 @@ def build_assets(partitions: PartitionsDefinition) -> list:
         tags={"layer": "ingest"},
     )
     def raw_orders(context: AssetExecutionContext, grafterr: GrafterrResource) -> MaterializeResult:
-        """Raw Grafterr order pages of the business date's pull window, gzipped under
-        ``data/raw/``: one line per API page, as the API sent it."""
+        """One line per API page of the business date's pull window, as Grafterr sent it,
+        gzipped under `data/raw/`; its metadata holds the client's request, retry and 429
+        counts."""
         settings = grafterr.settings()
         business_date = partition_date(context.partition_key)
         with grafterr.client() as client:
@@ -80,8 +81,8 @@ def build_assets(partitions: PartitionsDefinition) -> list:
     def merged_orders(
         context: AssetExecutionContext, grafterr: GrafterrResource
     ) -> MaterializeResult:
-        """One version per ``order_id`` (its latest) of the orders whose business date is the
-        partition's, from the raw pull and webhook deltas; staged under ``data/staging/``."""
+        """One row per `order_id` of the business date: its latest version from the raw pull
+        and the webhook deltas, staged under `data/staging/`."""
         settings = grafterr.settings()
         merged = merge_orders(settings, partition_date(context.partition_key))
         return MaterializeResult(
@@ -117,9 +118,9 @@ def build_assets(partitions: PartitionsDefinition) -> list:
         landed = land_tables(grafterr.settings(), partition_date(context.partition_key))
         tables = {**landed.day.tables, "quarantine": landed.day.quarantine}
         for written in landed.written:
-            metadata = partition_metadata(written)
+            metadata = partition_metadata(written, tables[written.table])
             if written.table == "orders":
-                metadata.update(orders_metadata(tables["orders"]))
+                metadata.update(orders_metadata(tables["orders"], tables["payments"]))
             yield MaterializeResult(asset_key=AssetKey(written.table), metadata=metadata)
 
     @asset(

@@ -27,7 +27,10 @@ from starlette.routing import BaseRoute, Mount, Route
 from grafterr_pipeline.sandbox.auth import TokenIssuer, bearer_token
 from grafterr_pipeline.sandbox.config import SandboxConfig
 from grafterr_pipeline.sandbox.data import OrderBook
+from grafterr_pipeline.sandbox.drift import Drift
+from grafterr_pipeline.sandbox.faults import FaultMiddleware
 from grafterr_pipeline.sandbox.gateway import GatewayMiddleware
+from grafterr_pipeline.sandbox.liberties import Liberties
 from grafterr_pipeline.sandbox.params import ListingQuery, parse_listing_query
 from grafterr_pipeline.sandbox.ratelimit import RateLimiter
 
@@ -45,6 +48,8 @@ class SandboxApi:
         self.config = config
         self.book = OrderBook.from_config(config)
         self.tokens = TokenIssuer(config.token_ttl)
+        self.drift = Drift(config)
+        self.liberties = Liberties(config)
 
     async def token(self, request: Request) -> Response:
         """``POST /auth/token``: exchange client credentials for a bearer token."""
@@ -85,6 +90,7 @@ class SandboxApi:
             channel=query.channel,
             store_id=query.store_id,
         )
+        listed = self.drift.visible(query, listed)
         first = (query.page - 1) * query.page_size
         chosen = listed[first : first + query.page_size]
         logger.debug("page %d of %s: %d of %d orders", query.page, query, len(chosen), len(listed))
@@ -94,7 +100,8 @@ class SandboxApi:
             "total": len(listed),
             "total_pages": math.ceil(len(listed) / query.page_size),
         }
-        return {"data": [x.version.body for x in chosen], "meta": meta}
+        data = [self.liberties.order(x.version.body) for x in chosen]
+        return self.liberties.envelope({"data": data, "meta": meta})
 
     def order(self, request: Request) -> Response:
         """``GET /orders/{order_id}``: one order in its current version, or 404."""
@@ -103,7 +110,7 @@ class SandboxApi:
         version = self.book.find(request.path_params["order_id"], self.config.clock())
         if version is None:
             return _error(404, "Order not found")
-        return JSONResponse(version.body)
+        return JSONResponse(self.liberties.order(version.body))
 
     def _authorised(self, request: Request) -> bool:
         token = bearer_token(request.headers.get("authorization"))
@@ -125,7 +132,10 @@ def build_app(config: SandboxConfig) -> Starlette:
     """Return the ASGI app of a sandbox configured by ``config``."""
     api = SandboxApi(config)
     limiter = RateLimiter(config.rate_limit, config.burst)
-    middleware = [Middleware(GatewayMiddleware, config=config, limiter=limiter)]
+    middleware = [
+        Middleware(FaultMiddleware, config=config),
+        Middleware(GatewayMiddleware, config=config, limiter=limiter),
+    ]
     app = Starlette(
         routes=api.routes(),
         middleware=middleware,

@@ -70,7 +70,8 @@ _OPTIONS: tuple[_Option, ...] = (
     _Option("money_as_numbers", _share, "share of orders whose money is sent as JSON numbers"),
     _Option("extra_fields", _share, "share of orders carrying unknown fields at every level"),
     _Option("absent_optional", _share, "share of orders leaving out null optional fields"),
-    _Option("webhook_url", str, "deliver the six order events to this URL"),
+    _Option("webhook_url", str, "deliver the six order events to this loopback URL"),
+    _Option("webhook_since", _instant, "deliver events from this instant (default: start-up)"),
     _Option("webhook_rate", float, "webhook deliveries per second"),
     _Option("webhook_duplicates", _share, "share of webhook events delivered twice"),
     _Option("webhook_out_of_order", _share, "share of webhook events delivered late"),
@@ -108,7 +109,7 @@ def _metavar(option: _Option) -> str:
     if option.type is _share:
         return "SHARE"
     if option.type is float:
-        return "PER_SECOND" if option.field.endswith("rate") else "SECONDS"
+        return "PER_SECOND" if option.field.endswith(("rate", "rate_limit")) else "SECONDS"
     names = {int: "N", _instant: "INSTANT"}
     return names.get(option.type, "URL" if option.field.endswith("url") else "TEXT")
 

@@ -11,6 +11,7 @@ import datetime as dt
 import math
 from dataclasses import dataclass, fields, replace
 from typing import Literal
+from urllib.parse import urlsplit
 
 __all__ = ["RETRY_AFTER_STYLES", "SandboxConfig"]
 
@@ -34,6 +35,8 @@ _SHARES = (
     "webhook_duplicates",
     "webhook_out_of_order",
 )
+# A sandbox is for tests and demos on one machine: it never posts anywhere else.
+_LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 _NON_NEGATIVE = ("delay_504", "latency", "latency_jitter", "webhook_backoff")
 
 
@@ -72,7 +75,8 @@ class SandboxConfig:
         absent_optional (null ``customer``, ``covers``, ``table_number`` left out instead).
 
     Webhooks (contract, "Webhooks"):
-        webhook_url to deliver the six order events to; webhook_rate deliveries per second;
+        webhook_url (loopback only) to deliver the six order events to, from webhook_since
+        (default: the clock at start-up) as the clock passes; webhook_rate deliveries per second;
         webhook_duplicates and webhook_out_of_order shares; webhook_max_attempts and
         webhook_backoff (seconds, doubled per retry) when the receiver does not answer 2xx
         within webhook_timeout seconds.
@@ -108,6 +112,7 @@ class SandboxConfig:
     absent_optional: float = 0.0
 
     webhook_url: str | None = None
+    webhook_since: dt.datetime | None = None
     webhook_rate: float = 20.0
     webhook_duplicates: float = 0.0
     webhook_out_of_order: float = 0.0
@@ -165,13 +170,22 @@ def _check_access(config: SandboxConfig) -> None:
     if config.retry_after not in RETRY_AFTER_STYLES:
         allowed = ", ".join(RETRY_AFTER_STYLES)
         raise ValueError(f"retry_after={config.retry_after!r} is not one of: {allowed}")
-    if config.base_path and not config.base_path.startswith("/"):
-        raise ValueError(f"base_path={config.base_path!r} must start with '/', e.g. '/dev'")
+    if config.base_path and not (config.base_path.startswith("/") and config.base_path[-1] != "/"):
+        raise ValueError(f"base_path={config.base_path!r}: use a leading '/' only, e.g. '/dev'")
     if config.drift_pages < 1:
         raise ValueError(f"drift_pages={config.drift_pages} must be at least 1")
 
 
 def _check_webhooks(config: SandboxConfig) -> None:
+    if config.webhook_url is not None:
+        host = urlsplit(config.webhook_url).hostname
+        if host not in _LOOPBACK_HOSTS:
+            raise ValueError(
+                f"webhook_url={config.webhook_url!r}: the sandbox only delivers to loopback "
+                f"({', '.join(_LOOPBACK_HOSTS)}), e.g. http://127.0.0.1:9000/hook"
+            )
+    if config.webhook_since is not None and config.webhook_since.utcoffset() is None:
+        raise ValueError("webhook_since needs a UTC offset, e.g. tzinfo=UTC")
     if config.webhook_rate <= 0:
         raise ValueError(f"webhook_rate={config.webhook_rate} must be above zero per second")
     if config.webhook_max_attempts < 1:

@@ -138,6 +138,22 @@ class OrderBook:
         found.sort(key=lambda x: (x.instant(date_field), x.history.order_id))
         return found
 
+    def versions_between(
+        self, start: dt.datetime, end: dt.datetime
+    ) -> list[tuple[OrderHistory, int, Version]]:
+        """Return every version with ``updated_at`` in ``[start, end)``, oldest first.
+
+        Each comes with its order and its index (0 is the order's creation): the events a
+        webhook sender announces for that stretch of time.
+        """
+        found = []
+        for order in self.histories(trading_dates_for(start, end, "updated_at")):
+            for index, version in enumerate(order.versions):
+                if start <= version.updated_at < end:
+                    found.append((order, index, version))
+        found.sort(key=lambda x: (x[2].updated_at, x[0].order_id, x[1]))
+        return found
+
 
 @lru_cache(maxsize=8)
 def _shared_book(seed: int, scale: int) -> OrderBook:

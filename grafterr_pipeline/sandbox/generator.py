@@ -18,11 +18,13 @@ from __future__ import annotations
 import datetime as dt
 import random
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from grafterr_pipeline.businessdate import zone
 from grafterr_pipeline.sandbox import people
 from grafterr_pipeline.sandbox.catalogue import MENU, Store, price_in
+from grafterr_pipeline.sandbox.draws import Weighted
 from grafterr_pipeline.sandbox.history import OrderHistory, Version, order_id_for, stamp
 from grafterr_pipeline.sandbox.money import (
     ZERO,
@@ -38,14 +40,15 @@ __all__ = ["CHANNELS", "generate_day"]
 
 CHANNELS = ("pos", "web", "selfkiosk")
 _ORDER_TYPES = {
-    "pos": (("dine_in", "takeaway"), (0.7, 0.3)),
-    "web": (("delivery", "collection"), (0.6, 0.4)),
-    "selfkiosk": (("dine_in", "takeaway"), (0.5, 0.5)),
+    "pos": Weighted(("dine_in", "takeaway"), (0.7, 0.3)),
+    "web": Weighted(("delivery", "collection"), (0.6, 0.4)),
+    "selfkiosk": Weighted(("dine_in", "takeaway"), (0.5, 0.5)),
 }
 # Monday first; a week averages 1.0 so ``scale`` is the mean orders per store per day.
 _WEEKDAY_FACTOR = (0.85, 0.85, 0.9, 1.0, 1.25, 1.35, 0.8)
 _PEAKS = (dt.time(12, 45), dt.time(19, 30))
-_LINE_COUNTS = ((1, 2, 3, 4, 5, 6), (20, 30, 22, 15, 8, 5))
+_LINE_COUNTS = Weighted((1, 2, 3, 4, 5, 6), (20, 30, 22, 15, 8, 5))
+_QUANTITIES = Weighted((1, 2, 3), (80, 15, 5))
 
 Json = dict[str, Any]
 
@@ -59,6 +62,11 @@ def generate_day(seed: int, scale: int, store: Store, trading_date: dt.date) -> 
         _order(rng, store, trading_date, seq, created)
         for seq, created in enumerate(instants, start=1)
     ]
+
+
+@lru_cache(maxsize=64)
+def _channels(store: Store) -> Weighted[str]:
+    return Weighted(CHANNELS, store.channels)
 
 
 def _order_count(rng: random.Random, scale: int, trading_date: dt.date) -> int:
@@ -92,9 +100,8 @@ def _truncate(instant: dt.datetime, *, milliseconds: bool) -> dt.datetime:
 def _order(
     rng: random.Random, store: Store, trading_date: dt.date, seq: int, created: dt.datetime
 ) -> OrderHistory:
-    (channel,) = rng.choices(CHANNELS, weights=store.channels)
-    types, weights = _ORDER_TYPES[channel]
-    (order_type,) = rng.choices(types, weights=weights)
+    channel = _channels(store).pick(rng)
+    order_type = _ORDER_TYPES[channel].pick(rng)
     order_id = order_id_for(store.store_id, trading_date, seq)
     if channel == "web" and not created.microsecond:
         created = created.replace(microsecond=rng.randrange(1, 1000) * 1000)
@@ -139,7 +146,7 @@ def _base(
 
 
 def _lines(rng: random.Random, store: Store, order_id: str, channel: str) -> list[Json]:
-    (count,) = rng.choices(*_LINE_COUNTS)
+    count = _LINE_COUNTS.pick(rng)
     lines = [_line(rng, store, f"{order_id}_{n}", channel) for n in range(1, count + 1)]
     if all(line["status"] == "voided" for line in lines):
         lines[0]["status"] = "active"
@@ -148,13 +155,13 @@ def _lines(rng: random.Random, store: Store, order_id: str, channel: str) -> lis
 
 def _line(rng: random.Random, store: Store, line_ref: str, channel: str) -> Json:
     product = rng.choice(MENU)
-    quantity = rng.choices((1, 2, 3), weights=(80, 15, 5))[0]
+    quantity = _QUANTITIES.pick(rng)
     unit_price = price_in(product.price, store.currency)
     modifiers = _modifiers(rng, store, product.modifiers, line_ref)
     priced = [(m["quantity"], Decimal(m["unit_price"])) for m in modifiers]
     gross = line_total(quantity, unit_price, priced, ZERO)
     discount = _line_discount(rng, quantity, unit_price, gross)
-    total = line_total(quantity, unit_price, priced, discount)
+    total = gross - discount  # line_total(quantity, unit_price, priced, discount), exactly
     voided = channel == "pos" and rng.random() < 0.06
     return {
         "line_id": f"lin{line_ref.removeprefix('ord')}",

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from grafterr_pipeline.sandbox.catalogue import STORES_BY_ID, Store
+from grafterr_pipeline.sandbox.draws import Weighted
 from grafterr_pipeline.sandbox.history import stamp
 from grafterr_pipeline.sandbox.money import ZERO, money
 
@@ -21,7 +22,7 @@ __all__ = ["Change", "Settlement", "later_change", "settle"]
 
 Json = dict[str, Any]
 
-_POS_METHODS = (("card", "cash", "voucher", "gift_card"), (70, 20, 4, 6))
+_POS_METHODS = Weighted(("card", "cash", "voucher", "gift_card"), (70, 20, 4, 6))
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ def _method(rng: random.Random, channel: str) -> str:
         return "online"
     if channel == "selfkiosk":
         return "gift_card" if rng.random() < 0.1 else "card"
-    return rng.choices(*_POS_METHODS)[0]
+    return _POS_METHODS.pick(rng)
 
 
 def _payment(

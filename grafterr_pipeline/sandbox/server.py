@@ -6,7 +6,8 @@
         requests.post(sandbox.base_url + "auth/token", ...)
 
 The server binds ``127.0.0.1`` only, on a free port unless one is given, and is serving by the
-time ``start()`` (or ``__enter__``) returns.
+time ``start()`` (or ``__enter__``) returns. With a ``webhook_url`` configured it also delivers
+webhook events in the background until it stops.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ import uvicorn
 
 from grafterr_pipeline.sandbox.app import build_app
 from grafterr_pipeline.sandbox.config import SandboxConfig
+from grafterr_pipeline.sandbox.faults import quiet_injected_faults, resetting_protocol
+from grafterr_pipeline.sandbox.webhooks import WebhookSender
 
 __all__ = ["LOOPBACK", "SandboxServer"]
 
@@ -39,6 +42,7 @@ class SandboxServer:
         self.port: int = self._socket.getsockname()[1]
         self.app = build_app(self.config)
         self._server = uvicorn.Server(self._uvicorn_config())
+        self._webhooks = WebhookSender(self.config) if self.config.webhook_url else None
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True,
             name=f"sandbox-{self.port}",
@@ -50,8 +54,13 @@ class SandboxServer:
         return f"http://{LOOPBACK}:{self.port}{self.config.base_path}/"
 
     def _uvicorn_config(self) -> uvicorn.Config:
+        uvicorn_log = logging.getLogger("uvicorn.error")
+        if quiet_injected_faults not in uvicorn_log.filters:
+            uvicorn_log.addFilter(quiet_injected_faults)
+        protocol = resetting_protocol(self.config.reset_share, self.config.seed)
         return uvicorn.Config(
             self.app,
+            http=protocol if self.config.reset_share else "auto",
             log_level="warning",
             access_log=False,
             lifespan="off",
@@ -66,11 +75,15 @@ class SandboxServer:
             if not self._thread.is_alive() or time.monotonic() > deadline:
                 raise RuntimeError(f"sandbox on port {self.port} did not start")
             time.sleep(0.01)
+        if self._webhooks is not None:
+            self._webhooks.start()
         logger.info("sandbox serving at %s", self.base_url)
         return self
 
     def stop(self) -> None:
         """Stop serving and wait for the thread to end."""
+        if self._webhooks is not None:
+            self._webhooks.stop()
         self._server.should_exit = True
         if self._thread.is_alive():
             self._thread.join(timeout=_STARTUP_TIMEOUT)

@@ -47,7 +47,9 @@ class Warehouse:
 
     def land(self, day: NormalisedDay) -> list[WrittenPartition]:
         """Replace every table's partition of ``day.business_date``, quarantine included."""
-        remove_leftovers(self.tables_dir)
+        # Only this date's folders: other dates may be mid-write in other runs right now.
+        for name in WAREHOUSE_TABLES:
+            remove_leftovers(self.partition(name, day.business_date).parent)
         data = {**day.tables, "quarantine": day.quarantine}
         written = [
             write_partition(self.tables_dir, name, day.business_date, data[name], schema=schema)

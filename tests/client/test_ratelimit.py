@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import multiprocessing
 import sqlite3
 import time
@@ -123,6 +122,7 @@ def test_processes_sharing_the_key_share_one_budget(tmp_path: Path) -> None:
     for worker in workers:
         worker.join(timeout=20)
 
-    gaps = [b - a for a, b in itertools.pairwise(stamps)]
-    assert len(stamps) <= 20 * 1.0 + 3
-    assert min(gaps) > 0.04
+    # Three unshared budgets would reach about 60/s; the margin only absorbs scheduling noise
+    # on a loaded machine (precise rates are measured by `make bench`, not here).
+    achieved = (len(stamps) - 1) / (stamps[-1] - stamps[0])
+    assert len(stamps) > 15 and achieved <= 20 * 1.25

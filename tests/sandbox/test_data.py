@@ -58,13 +58,14 @@ def test_another_seed_generates_other_orders() -> None:
     assert [o.versions for o in first] != [o.versions for o in second]
 
 
-def test_a_week_of_default_scale_generates_in_under_three_seconds() -> None:
-    started = time.perf_counter()
+def test_a_week_of_default_scale_generates_in_under_three_seconds_of_cpu() -> None:
+    # CPU time, not wall time: the test machine is shared, and other jobs must not fail this.
+    started = time.process_time()
 
     orders = list(OrderBook(11, 60).histories(WEEK))
 
     assert len(orders) > 12 * 60 * 7 * 0.8
-    assert time.perf_counter() - started < 3.0
+    assert time.process_time() - started < 3.0
 
 
 def test_every_money_field_is_a_string_with_two_decimals(bodies: list[Order]) -> None:
@@ -223,3 +224,21 @@ def _business_date(order: OrderHistory, cutoff: dt.time) -> dt.date:
 
 def _trading_date(order: OrderHistory) -> dt.date:
     return parse_order_id(order.order_id)[1]  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    "night", [dt.date(2026, 3, 28), dt.date(2026, 10, 24)], ids=["spring-forward", "fall-back"]
+)
+def test_late_trade_on_the_night_the_clocks_change_keeps_its_business_dates(night: dt.date) -> None:
+    glasgow = OrderBook(7, 60).day("st_007", night)  # trades 16:00 to 04:30 local
+    cutoff = dt.time(4, 0)
+
+    after_midnight = [o for o in glasgow if _local_hour(o) < 5]
+    dates = {_business_date(o, cutoff) for o in after_midnight}
+
+    assert after_midnight
+    assert dates <= {night, night + dt.timedelta(days=1)}
+    assert all(
+        _business_date(o, cutoff) == night + dt.timedelta(days=_local_hour(o) >= 4)
+        for o in after_midnight
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 
+import pytest
 import requests
 
 from grafterr_pipeline.sandbox import SandboxServer
@@ -46,3 +47,9 @@ def test_a_base_path_serves_the_api_under_that_prefix_only() -> None:
 
     assert server.base_url.endswith("/dev/")
     assert (at_prefix, at_root) == (200, 404)
+
+
+@pytest.mark.parametrize("base_path", ["dev", "/dev/"], ids=["no-leading-slash", "trailing-slash"])
+def test_a_malformed_base_path_is_refused(base_path: str) -> None:
+    with pytest.raises(ValueError, match="base_path"):
+        SMALL.with_changes(base_path=base_path)

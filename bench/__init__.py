@@ -1,0 +1,1 @@
+"""Benchmarks run by ``make bench`` (``python -m bench``): each part prints its own table."""

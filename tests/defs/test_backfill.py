@@ -1,0 +1,98 @@
+"""A 30-day backfill, several runs at once, keeps to one rate limit shared by every process.
+
+Each process is a real `grafterr-pipeline run` writing to one Dagster instance and one data
+root, as the run queue of `dagster_home/dagster.yaml` would start them. The sandbox enforces a
+tight per-key limit; the client's budget lives under the data root, shared by all processes,
+so no run may be throttled into failure. How fast the backfill runs against the limit is
+measured by `make bench`, not here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from dagster import AssetKey, DagsterInstance
+
+from grafterr_pipeline.sandbox import SandboxConfig, SandboxServer
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[2]
+FIRST = dt.date(2026, 10, 1)
+DAYS = 30
+PROCESSES = 4
+RATE = 5.0
+CONFIG = SandboxConfig(
+    seed=3, scale=15, now=dt.datetime(2026, 11, 5, tzinfo=dt.UTC), rate_limit=RATE, burst=2
+)
+
+
+def _chunks() -> list[tuple[dt.date, dt.date]]:
+    size = -(-DAYS // PROCESSES)
+    starts = range(0, DAYS, size)
+    return [
+        (FIRST + dt.timedelta(days=s), FIRST + dt.timedelta(days=min(s + size, DAYS) - 1))
+        for s in starts
+    ]
+
+
+@pytest.fixture(scope="module")
+def backfill(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("dagster_home")
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(home),
+        "GRAFTERR_DATA_DIR": str(tmp_path_factory.mktemp("data")),
+        "GRAFTERR_CLIENT_ID": CONFIG.client_id,
+        "GRAFTERR_CLIENT_SECRET": CONFIG.client_secret,
+        "GRAFTERR_API_KEY": CONFIG.api_key,
+        "GRAFTERR_PII_SALT": "backfill-salt",
+        "GRAFTERR_RATE_LIMIT": str(RATE),
+    }
+    command = Path(sys.executable).parent / "grafterr-pipeline"
+    # The instance's storage exists before runs start, as under `dagster dev` or the daemon.
+    DagsterInstance.from_config(str(home)).dispose()
+    with SandboxServer(CONFIG) as sandbox:
+        env["GRAFTERR_BASE_URL"] = sandbox.base_url
+        runs = [
+            subprocess.Popen(
+                [command, "run", "--start", str(a), "--end", str(b)],
+                env=env,
+                cwd=ROOT,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+            for a, b in _chunks()
+        ]
+        outputs = [run.communicate(timeout=600)[0] for run in runs]
+    assert [run.returncode for run in runs] == [0] * len(runs), "\n".join(outputs)
+    return home
+
+
+def _raw_metadata(home: Path) -> list[dict]:
+    with DagsterInstance.from_config(str(home)) as instance:
+        events = instance.fetch_materializations(AssetKey("raw_orders"), limit=1000).records
+        return [e.asset_materialization.metadata for e in events]
+
+
+def test_every_date_of_the_backfill_lands(backfill: Path) -> None:
+    metadata = _raw_metadata(backfill)
+
+    assert len(metadata) == DAYS
+
+
+def test_no_request_of_any_run_was_throttled(backfill: Path) -> None:
+    metadata = _raw_metadata(backfill)
+
+    throttled = sum(m["throttled_429"].value for m in metadata)
+    requests = sum(m["requests"].value for m in metadata)
+
+    assert requests >= DAYS
+    assert throttled == 0
