@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bench import client_bench
+from bench import client_bench, normalise_bench
 
 PARTS: list[tuple[str, Callable[[], None]]] = [
     ("client", client_bench.main),
+    ("normalise", normalise_bench.main),
 ]
 
 

@@ -89,9 +89,9 @@ class FastNormaliser:
         con.execute(fastsql.PREPARE[0])
         con.register("verdicts", self._judge())
         con.execute(fastsql.PREPARE[1], {"spec": line_spec()})
-        for statement in fastsql.PREPARE[2:6]:
+        for statement in fastsql.PREPARE[2:7]:
             con.execute(statement)
-        con.execute(fastsql.PREPARE[6], {"cutoff_minutes": _minutes(self.options.cutoff)})
+        con.execute(fastsql.PREPARE[7], {"cutoff_minutes": _minutes(self.options.cutoff)})
         fallback = self._fallback(chunk)
         con.register("python_keys", fallback.keys)
         con.execute(fastsql.KEYS)
