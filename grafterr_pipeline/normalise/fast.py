@@ -97,7 +97,10 @@ class FastNormaliser:
         con.execute(fastsql.KEYS)
         con.execute(fastsql.BEST)
         con.execute(fastsql.WINNERS, {"business_date": self.business_date})
-        tables = {name: self._table(name, fallback) for name in TABLES}
+        won = con.sql(
+            "SELECT cand FROM best WHERE business_date = $d", params={"d": self.business_date}
+        ).to_arrow_table()["cand"]
+        tables = {name: self._table(name, fallback, won) for name in TABLES}
         best = con.sql("SELECT * FROM best ORDER BY cand").to_arrow_table()
         return ChunkTables(tables, fallback.quarantine, best, fallback.lines)
 
@@ -127,13 +130,14 @@ class FastNormaliser:
             now=self.now,
         )
 
-    def _table(self, name: str, fallback: Fallback) -> pa.Table:
+    def _table(self, name: str, fallback: Fallback, won: pa.ChunkedArray) -> pa.Table:
         params = {}
         if name == "orders":
             params = {"pii": self.options.pii, "salt": self.options.pii_salt}
         sql = self.con.sql(fastsql.TABLE_QUERIES[name], params=params).to_arrow_table()
         sql = conform(sql, with_cand(TABLES[name]))
         python = fallback.table(name, with_cand(TABLES[name]))
+        python = python.filter(pc.is_in(python[CAND], won))  # losers and other dates
         return pa.concat_tables([sql, python]) if python.num_rows else sql
 
 
