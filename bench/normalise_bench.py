@@ -158,7 +158,7 @@ def _measure(name: str, source: Path) -> dict[str, float]:
         shutil.rmtree(out, ignore_errors=True)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
     """Make the input, run the three contenders in turn and print the comparison."""
     orders = int(os.environ.get("GRAFTERR_BENCH_ORDERS") or DEFAULT_ORDERS)
     source = make_input(orders)
@@ -181,10 +181,11 @@ def main() -> None:
     print(f"fast vs pandas: {pandas / fast:.1f}x faster (goal >= 5x)")
     print(f"fast vs duckdb: {fast / duck:.2f}x its time (goal <= 2x)")
     print(f"fast peak memory: {peak / 1024**3:.2f} GiB (goal < 2 GiB): {peak < MEMORY_GOAL}")
+    return 0
 
 
 if __name__ == "__main__":
     if len(sys.argv) == 5 and sys.argv[1] == "--child":
         _child(sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4]))
     else:
-        main()
+        sys.exit(main(sys.argv[1:]))

@@ -14,7 +14,12 @@ import pytest
 from dagster import DagsterInstance
 
 from grafterr_pipeline.cli.run import materialise_dates
-from grafterr_pipeline.sandbox import SandboxConfig, SandboxServer, ground_truth
+from grafterr_pipeline.sandbox import (
+    SandboxConfig,
+    SandboxServer,
+    ground_truth,
+    pipeline_environment,
+)
 from grafterr_pipeline.warehouse import Warehouse
 
 pytestmark = pytest.mark.slow
@@ -46,13 +51,9 @@ def _latest_metadata(instance: DagsterInstance) -> dict[tuple[str, str], dict[st
 def landed_run(tmp_path_factory: pytest.TempPathFactory) -> Landed:
     root = tmp_path_factory.mktemp("data")
     with pytest.MonkeyPatch.context() as env, SandboxServer(CONFIG) as server:
-        env.setenv("GRAFTERR_BASE_URL", server.base_url)
-        env.setenv("GRAFTERR_CLIENT_ID", CONFIG.client_id)
-        env.setenv("GRAFTERR_CLIENT_SECRET", CONFIG.client_secret)
-        env.setenv("GRAFTERR_API_KEY", CONFIG.api_key)
-        env.setenv("GRAFTERR_DATA_DIR", str(root))
-        env.setenv("GRAFTERR_PII_SALT", "test-salt")
-        env.setenv("GRAFTERR_RATE_LIMIT", "200")
+        told = pipeline_environment(CONFIG, server.base_url, data_dir=str(root), rate_limit=200)
+        for name, value in {**told, "GRAFTERR_PII_SALT": "test-salt"}.items():
+            env.setenv(name, value)
         with DagsterInstance.ephemeral() as instance:
             results = materialise_dates(DATES, instance=instance)
             rerun = materialise_dates(DATES[:1], instance=instance)

@@ -13,7 +13,7 @@ from grafterr_pipeline.businessdate import business_date_of
 from grafterr_pipeline.cli.run import DayResult, materialise_dates
 from grafterr_pipeline.cli.sql import format_result
 from grafterr_pipeline.errors import GrafterrError
-from grafterr_pipeline.sandbox import SandboxConfig, SandboxServer
+from grafterr_pipeline.sandbox import SandboxConfig, SandboxServer, pipeline_environment
 from grafterr_pipeline.warehouse import Warehouse
 
 __all__ = ["DEMO_SUMMARY_SQL", "last_business_dates", "run_demo"]
@@ -41,17 +41,7 @@ def last_business_dates(days: int, *, timezone: str, cutoff: dt.time) -> list[dt
 def _point_at_sandbox(server: SandboxServer, config: SandboxConfig, data_dir: Path) -> None:
     # The demo is the one place that sets the environment: it owns the sandbox it started,
     # and the sandbox's credentials are public fixtures, not secrets.
-    os.environ.update(
-        {
-            "GRAFTERR_ENVIRONMENT": "local",
-            "GRAFTERR_BASE_URL": server.base_url,
-            "GRAFTERR_CLIENT_ID": config.client_id,
-            "GRAFTERR_CLIENT_SECRET": config.client_secret,
-            "GRAFTERR_API_KEY": config.api_key,
-            "GRAFTERR_DATA_DIR": str(data_dir),
-            "GRAFTERR_RATE_LIMIT": str(config.rate_limit),
-        }
-    )
+    os.environ.update(pipeline_environment(config, server.base_url, data_dir=str(data_dir)))
     os.environ.setdefault("GRAFTERR_PII_SALT", "local-demo-salt")
 
 

@@ -10,7 +10,16 @@ from __future__ import annotations
 
 from grafterr_pipeline.sandbox.app import build_app
 from grafterr_pipeline.sandbox.config import SandboxConfig
+from grafterr_pipeline.sandbox.environment import pipeline_environment
 from grafterr_pipeline.sandbox.server import SandboxServer
 from grafterr_pipeline.sandbox.truth import GroundTruth, Tally, ground_truth
 
-__all__ = ["GroundTruth", "SandboxConfig", "SandboxServer", "Tally", "build_app", "ground_truth"]
+__all__ = [
+    "GroundTruth",
+    "SandboxConfig",
+    "SandboxServer",
+    "Tally",
+    "build_app",
+    "ground_truth",
+    "pipeline_environment",
+]

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from dagster import AssetKey, DagsterInstance
 
-from grafterr_pipeline.sandbox import SandboxConfig, SandboxServer
+from grafterr_pipeline.sandbox import SandboxConfig, SandboxServer, pipeline_environment
 
 pytestmark = pytest.mark.slow
 
@@ -45,21 +45,13 @@ def _chunks() -> list[tuple[dt.date, dt.date]]:
 def backfill(tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = tmp_path_factory.mktemp("dagster_home")
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-    env = {
-        **os.environ,
-        "DAGSTER_HOME": str(home),
-        "GRAFTERR_DATA_DIR": str(tmp_path_factory.mktemp("data")),
-        "GRAFTERR_CLIENT_ID": CONFIG.client_id,
-        "GRAFTERR_CLIENT_SECRET": CONFIG.client_secret,
-        "GRAFTERR_API_KEY": CONFIG.api_key,
-        "GRAFTERR_PII_SALT": "backfill-salt",
-        "GRAFTERR_RATE_LIMIT": str(RATE),
-    }
+    data = str(tmp_path_factory.mktemp("data"))
     command = Path(sys.executable).parent / "grafterr-pipeline"
     # The instance's storage exists before runs start, as under `dagster dev` or the daemon.
     DagsterInstance.from_config(str(home)).dispose()
     with SandboxServer(CONFIG) as sandbox:
-        env["GRAFTERR_BASE_URL"] = sandbox.base_url
+        told = pipeline_environment(CONFIG, sandbox.base_url, data_dir=data)
+        env = {**os.environ, **told, "DAGSTER_HOME": str(home), "GRAFTERR_PII_SALT": "salt"}
         runs = [
             subprocess.Popen(
                 [command, "run", "--start", str(a), "--end", str(b)],

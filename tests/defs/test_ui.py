@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from grafterr_pipeline.sandbox import SandboxConfig, SandboxServer
+from grafterr_pipeline.sandbox import SandboxConfig, SandboxServer, pipeline_environment
 from tests.defs.test_definitions import ASSET_NAMES
 
 pytestmark = pytest.mark.slow
@@ -65,20 +65,12 @@ def webserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         pytest.skip("Debian's chromium is not installed: apt-get install chromium")
     home = tmp_path_factory.mktemp("dagster_home")
     config = SandboxConfig(seed=7, now=None)
-    env = {
-        **os.environ,
-        "DAGSTER_HOME": str(home),
-        "GRAFTERR_DATA_DIR": str(tmp_path_factory.mktemp("data")),
-        "GRAFTERR_CLIENT_ID": config.client_id,
-        "GRAFTERR_CLIENT_SECRET": config.client_secret,
-        "GRAFTERR_API_KEY": config.api_key,
-        "GRAFTERR_PII_SALT": "ui-test-salt",
-        "GRAFTERR_RATE_LIMIT": "100",
-    }
+    data = str(tmp_path_factory.mktemp("data"))
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     bin_dir = Path(sys.executable).parent
     with SandboxServer(config) as sandbox:
-        env["GRAFTERR_BASE_URL"] = sandbox.base_url
+        told = pipeline_environment(config, sandbox.base_url, data_dir=data, rate_limit=100)
+        env = {**os.environ, **told, "DAGSTER_HOME": str(home), "GRAFTERR_PII_SALT": "ui-salt"}
         subprocess.run(
             [bin_dir / "grafterr-pipeline", "run", "--start", DAY, "--end", DAY],
             env=env,
