@@ -16,6 +16,7 @@ PARTS: dict[str, str] = {
     "warehouse": "bench.warehouse_bench",
     "peers": "bench.peers.harness",
     "webhooks": "bench.webhook_bench",
+    "normalise": "bench.normalise_bench",
 }
 
 

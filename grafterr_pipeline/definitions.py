@@ -16,6 +16,7 @@ from dagster import Definitions, EnvVar, define_asset_job
 
 from grafterr_pipeline.businessdate import parse_cutoff
 from grafterr_pipeline.defs.assets import build_assets
+from grafterr_pipeline.defs.checks import build_table_checks
 from grafterr_pipeline.defs.freshness import build_freshness_check, build_freshness_schedule
 from grafterr_pipeline.defs.partitions import business_date_partitions
 from grafterr_pipeline.defs.resources import GrafterrResource
@@ -78,7 +79,7 @@ def build_definitions(env: Mapping[str, str] | None = None) -> Definitions:
     fresh = build_freshness_check(timezone=timezone, cutoff=cutoff)
     return Definitions(
         assets=assets,
-        asset_checks=[fresh],
+        asset_checks=[fresh, *build_table_checks(partitions)],
         jobs=[job],
         schedules=[
             build_daily_schedule(job, timezone=timezone, cutoff=cutoff, lookback_days=lookback),

@@ -23,8 +23,9 @@ from typing import Any
 from grafterr_pipeline.businessdate import pull_window
 from grafterr_pipeline.client import GrafterrClient, PullStats
 from grafterr_pipeline.merge import Candidate, MergedDay
-from grafterr_pipeline.normalise import NormaliseOptions, dumps, loads, normalise_day
+from grafterr_pipeline.normalise import NormaliseOptions, dumps, loads
 from grafterr_pipeline.normalise.day import NormalisedDay, merge_day
+from grafterr_pipeline.normalise.fast import normalise_staged
 from grafterr_pipeline.settings import Settings
 from grafterr_pipeline.warehouse import Warehouse, WrittenPartition, read_raw_orders
 from grafterr_pipeline.warehouse.files import atomic_write
@@ -180,9 +181,14 @@ def read_merged(settings: Settings, business_date: dt.date) -> Iterator[Candidat
 
 
 def land_tables(settings: Settings, business_date: dt.date) -> LandedDay:
-    """Normalise the merged orders of ``business_date`` and land every table."""
-    day = normalise_day(
-        read_merged(settings, business_date),
+    """Normalise the merged orders of ``business_date`` and land every table.
+
+    The staged lines are read by the fast path (:mod:`grafterr_pipeline.normalise.fast`), which
+    gives the same tables as :func:`~grafterr_pipeline.normalise.normalise_day` on
+    :func:`read_merged`'s candidates.
+    """
+    day = normalise_staged(
+        [_staging_path(settings.data_dir, business_date)],
         business_date=business_date,
         options=normalise_options(settings),
     )

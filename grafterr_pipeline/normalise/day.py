@@ -23,7 +23,14 @@ from grafterr_pipeline.normalise.orders import NormaliseOptions, OrderRows, orde
 from grafterr_pipeline.normalise.schema import QUARANTINE, TABLES
 from grafterr_pipeline.normalise.values import dumps, read_timestamp
 
-__all__ = ["NormalisedDay", "merge_day", "normalise_day"]
+__all__ = [
+    "NormalisedDay",
+    "best_effort_date",
+    "merge_day",
+    "normalise_day",
+    "parse_candidate",
+    "quarantine_row",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -45,14 +52,17 @@ class NormalisedDay:
         return {**counts, "quarantine": self.quarantine.num_rows}
 
 
-def _parse(candidate: Candidate, options: NormaliseOptions) -> OrderRows | InvalidOrderError:
+def parse_candidate(
+    candidate: Candidate, options: NormaliseOptions
+) -> OrderRows | InvalidOrderError:
+    """The rows of a candidate's order, or the error that sends it to the quarantine."""
     try:
         return order_rows(candidate.order, source=candidate.source, options=options)
     except InvalidOrderError as err:
         return err
 
 
-def _best_effort_date(candidate: Candidate, options: NormaliseOptions) -> dt.date | None:
+def best_effort_date(candidate: Candidate, options: NormaliseOptions) -> dt.date | None:
     """The business date of an invalid order, when its timestamp and zone can still be read."""
     order = candidate.order
     try:
@@ -73,10 +83,10 @@ def merge_day(
     valid: dict[str, list[tuple[Candidate, OrderRows]]] = {}
     unreadable: list[Candidate] = []
     for candidate in candidates:
-        parsed = _parse(candidate, options)
+        parsed = parse_candidate(candidate, options)
         if isinstance(parsed, OrderRows):
             valid.setdefault(parsed.order_id, []).append((candidate, parsed))
-        elif _best_effort_date(candidate, options) in (None, business_date):
+        elif best_effort_date(candidate, options) in (None, business_date):
             unreadable.append(candidate)
 
     winners: list[Candidate] = []
@@ -107,12 +117,14 @@ def normalise_day(
     merged = merge_day(candidates, business_date=business_date, options=options)
 
     for candidate in merged.winners:
-        parsed = _parse(candidate, options)
+        parsed = parse_candidate(candidate, options)
         assert isinstance(parsed, OrderRows)  # winners were validated by merge_day
         for name, table_rows in parsed.tables.items():
             rows[name].extend(table_rows)
     for candidate in merged.unreadable:
-        quarantine.append(_quarantine_row(candidate, business_date, options, now))
+        err = parse_candidate(candidate, options)
+        assert isinstance(err, InvalidOrderError)  # merge_day found it unreadable
+        quarantine.append(quarantine_row(candidate, err, business_date, now))
 
     if quarantine:
         logger.warning("%s: %d order version(s) quarantined", business_date, len(quarantine))
@@ -123,11 +135,10 @@ def normalise_day(
     )
 
 
-def _quarantine_row(
-    candidate: Candidate, business_date: dt.date, options: NormaliseOptions, now: dt.datetime
+def quarantine_row(
+    candidate: Candidate, err: InvalidOrderError, business_date: dt.date, now: dt.datetime
 ) -> Row:
-    err = _parse(candidate, options)
-    assert isinstance(err, InvalidOrderError)
+    """The quarantine row of an invalid candidate."""
     return {
         "source": candidate.source,
         "order_id": err.order_id,

@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfoNotFoundError
 from grafterr_pipeline.businessdate import business_date_of
 from grafterr_pipeline.errors import InvalidOrderError
 from grafterr_pipeline.normalise.values import (
+    MAX_INT,
+    MAX_INT32,
     dumps,
     read_id,
     read_int,
@@ -165,12 +167,12 @@ def _order_rows(
         "created_at": created_at,
         "updated_at": updated_at,
         "currency": read_text(order.get("currency"), "currency"),
-        "covers": read_int(order.get("covers"), "covers"),
+        "covers": read_int(order.get("covers"), "covers", maximum=MAX_INT32),
         "table_number": read_text(order.get("table_number"), "table_number"),
         **_customer(order.get("customer"), options),
         **_totals(_object(order.get("totals"), "totals", required=False)),
         "line_count": len(items),
-        "item_count": sum(i["quantity"] for i in items if i["status"] != "voided"),
+        "item_count": _item_count(items),
         "payment_count": len(payments),
         "source": source,
         "extra_json": _order_extra(order, store),
@@ -200,6 +202,13 @@ def _order_extra(order: Mapping[str, Any], store: Mapping[str, Any]) -> str | No
     if store_extra:
         extra["store"] = store_extra
     return dumps(extra) if extra else None
+
+
+def _item_count(items: list[Row]) -> int:
+    count = sum(i["quantity"] for i in items if i["status"] != "voided")
+    if count > MAX_INT:
+        raise InvalidOrderError(f"items: quantities add up to {count}, more than {MAX_INT}")
+    return count
 
 
 def _unique(ids: list[str], field: str) -> None:

@@ -16,11 +16,25 @@ from typing import Any
 
 from grafterr_pipeline.errors import InvalidOrderError
 
-__all__ = ["dumps", "loads", "read_id", "read_int", "read_money", "read_text", "read_timestamp"]
+__all__ = [
+    "MAX_INT",
+    "MAX_INT32",
+    "dumps",
+    "loads",
+    "read_id",
+    "read_int",
+    "read_money",
+    "read_text",
+    "read_timestamp",
+]
 
 # Money as text: an optional sign, digits, and at most two decimals (contract, "order object").
 _MONEY_TEXT = re.compile(r"-?\d{1,16}(\.\d{1,2})?")
 _MAX_ID_LENGTH = 128
+# Whole numbers land as int64; below 2**62 so sums of a few of them still fit.
+MAX_INT = 2**62 - 1
+# Columns such as covers land as int32.
+MAX_INT32 = 2**31 - 1
 
 
 def loads(raw: str | bytes) -> Any:
@@ -96,9 +110,14 @@ def read_id(value: object, field: str, *, required: bool = True) -> str | None:
 
 
 def read_int(
-    value: object, field: str, *, minimum: int | None = 0, required: bool = False
+    value: object,
+    field: str,
+    *,
+    minimum: int | None = 0,
+    maximum: int = MAX_INT,
+    required: bool = False,
 ) -> int | None:
-    """Read a whole number at or above ``minimum``; ``None`` stays ``None`` unless required."""
+    """Read a whole number in ``minimum..maximum``; ``None`` stays ``None`` unless required."""
     if value is None:
         if required:
             raise InvalidOrderError(f"{field} is missing")
@@ -110,8 +129,8 @@ def read_int(
     number = int(value)
     if minimum is not None and number < minimum:
         raise InvalidOrderError(f"{field}: {number} is below {minimum}")
-    if abs(number) >= 2**62:
-        raise InvalidOrderError(f"{field}: {number} is too large")
+    if abs(number) > maximum:
+        raise InvalidOrderError(f"{field}: {number} is too large (at most {maximum})")
     return number
 
 

@@ -1,0 +1,96 @@
+"""Asset checks on each landed partition: they fail, naming the orders, when the data is wrong.
+
+``quarantine``: the partition quarantined orders; ``orders``: an ``order_id`` appears twice, or an
+order breaks the sandbox's arithmetic (lines to subtotal to total, payments to total for completed
+orders, within a penny). The audits themselves live in :mod:`grafterr_pipeline.normalise.audit`.
+"""
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+
+from dagster import (
+    AssetCheckExecutionContext,
+    AssetCheckResult,
+    AssetChecksDefinition,
+    AssetKey,
+    MetadataValue,
+    PartitionsDefinition,
+    asset_check,
+)
+
+from grafterr_pipeline.defs.partitions import partition_date
+from grafterr_pipeline.defs.resources import GrafterrResource
+from grafterr_pipeline.normalise.audit import (
+    Finding,
+    arithmetic_breaks,
+    quarantined_orders,
+    repeated_order_ids,
+)
+
+__all__ = ["build_table_checks"]
+
+# Enough to start looking; the count says how many there are in all.
+_NAMED = 20
+
+Audit = Callable[[Path, dt.date], list[Finding]]
+
+
+def _result(findings: list[Finding], what: str) -> AssetCheckResult:
+    named = [f"{f.order_id or '<no order_id>'}: {f.problem}" for f in findings[:_NAMED]]
+    orders = sorted({f.order_id or "<no order_id>" for f in findings})
+    description = (
+        f"{len(orders)} order(s) {what}: " + ", ".join(orders[:_NAMED])
+        if findings
+        else f"no order {what}"
+    )
+    return AssetCheckResult(
+        passed=not findings,
+        description=description,
+        metadata={
+            "orders": MetadataValue.int(len(orders)),
+            "findings": MetadataValue.md("\n".join(f"- {line}" for line in named) or "none"),
+        },
+    )
+
+
+def _check(
+    partitions: PartitionsDefinition, asset: str, name: str, audit: Audit, what: str, doc: str
+) -> AssetChecksDefinition:
+    @asset_check(asset=AssetKey(asset), name=name, description=doc, partitions_def=partitions)
+    def check(context: AssetCheckExecutionContext, grafterr: GrafterrResource) -> AssetCheckResult:
+        warehouse = grafterr.settings().data_dir / "warehouse"
+        return _result(audit(warehouse, partition_date(context.partition_key)), what)
+
+    return check
+
+
+def build_table_checks(partitions: PartitionsDefinition) -> list[AssetChecksDefinition]:
+    """The checks of the warehouse tables, over ``partitions``."""
+    return [
+        _check(
+            partitions,
+            "quarantine",
+            "no_quarantined_orders",
+            quarantined_orders,
+            "quarantined",
+            "Fails, naming them and their reasons, when the partition quarantined any order.",
+        ),
+        _check(
+            partitions,
+            "orders",
+            "order_id_unique",
+            repeated_order_ids,
+            "with a repeated order_id",
+            "Fails, naming them, when an order_id appears more than once in the partition.",
+        ),
+        _check(
+            partitions,
+            "orders",
+            "arithmetic_holds",
+            arithmetic_breaks,
+            "breaking the arithmetic",
+            "Fails, naming them, when an order's lines, subtotal, total or (if completed) "
+            "payments disagree by more than a penny, by the sandbox's stated arithmetic.",
+        ),
+    ]

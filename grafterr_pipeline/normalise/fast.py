@@ -1,0 +1,225 @@
+"""The fast path: staged JSON lines into the four tables with DuckDB, in bounded chunks.
+
+The Python reference (:func:`grafterr_pipeline.normalise.day.normalise_day`) builds a dict per
+order and reads it field by field; that costs more than DuckDB's whole JSON-to-Parquet run. Here
+DuckDB reads the staged lines from an Arrow string array (``lines.py``), judges each distinct JSON
+shape once (``shapes.py``), and validates and tabulates every line of a plain shape in SQL
+(``fastsql.py``). A line the SQL cannot prove valid -- an unknown field, money with three
+decimals, a naive timestamp -- goes to the Python reference, which either accepts it or gives
+the reason it is quarantined; so both paths give the same tables, and
+``tests/normalise/test_fast_path.py`` checks that they do.
+
+Memory is bounded by the chunk: :func:`iter_chunks` yields each chunk's tables as soon as they
+are made, for a writer that streams; :func:`normalise_staged` gathers a day and sorts it whole.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import available_timezones
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from grafterr_pipeline.normalise import fastsql
+from grafterr_pipeline.normalise.day import NormalisedDay
+from grafterr_pipeline.normalise.fallback import KEYS_SCHEMA, Fallback, python_rows
+from grafterr_pipeline.normalise.lines import DEFAULT_CHUNK_BYTES, LineChunk, read_line_chunks
+from grafterr_pipeline.normalise.orders import NormaliseOptions
+from grafterr_pipeline.normalise.schema import QUARANTINE, TABLES
+from grafterr_pipeline.normalise.shapes import ShapeVerdict, judge_shape, line_spec
+
+__all__ = ["ChunkTables", "FastNormaliser", "iter_chunks", "normalise_staged"]
+
+logger = logging.getLogger(__name__)
+
+CAND = "_cand"
+_VERDICTS = pa.schema([("shape", pa.string()), ("plain", pa.bool_()), ("floats", pa.bool_())])
+
+
+@lru_cache(maxsize=1)
+def _zones() -> pa.Table:
+    """Zone names both Python's ``zoneinfo`` and DuckDB's ICU know; others go to Python."""
+    with duckdb.connect() as con:
+        icu = {row[0] for row in con.execute("SELECT name FROM pg_timezone_names()").fetchall()}
+    return pa.table({"name": sorted(available_timezones() & icu)})
+
+
+@dataclass(frozen=True)
+class ChunkTables:
+    """One chunk's rows: the four tables with a ``_cand`` column (the staged line each row came
+    from), the quarantine, and the keys of the latest version of each order seen in it."""
+
+    tables: dict[str, pa.Table]
+    quarantine: pa.Table
+    best: pa.Table
+    python_lines: int = 0
+
+
+@dataclass
+class FastNormaliser:
+    """A DuckDB connection set up to normalise chunks of one business date's staged lines."""
+
+    business_date: dt.date
+    options: NormaliseOptions
+    now: dt.datetime
+    threads: int | None = None
+    _verdicts: dict[str | None, ShapeVerdict] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.con = duckdb.connect(config={"threads": self.threads} if self.threads else {})
+        self.con.execute("SET TimeZone = 'UTC'")
+        self.con.execute(fastsql.MACROS)
+        self.con.register("zones", _zones())
+
+    def close(self) -> None:
+        """Release the connection."""
+        self.con.close()
+
+    def chunk(self, chunk: LineChunk) -> ChunkTables:
+        """Validate, merge and tabulate one chunk."""
+        con = self.con
+        con.register("lines", chunk.table())
+        con.execute(fastsql.PREPARE[0])
+        con.register("verdicts", self._judge())
+        con.execute(fastsql.PREPARE[1], {"spec": line_spec()})
+        for statement in fastsql.PREPARE[2:7]:
+            con.execute(statement)
+        con.execute(fastsql.PREPARE[7], {"cutoff_minutes": _minutes(self.options.cutoff)})
+        fallback = self._fallback(chunk)
+        con.register("python_keys", fallback.keys)
+        con.execute(fastsql.KEYS)
+        con.execute(fastsql.BEST)
+        con.execute(fastsql.WINNERS, {"business_date": self.business_date})
+        won = con.sql(
+            "SELECT cand FROM best WHERE business_date = $d", params={"d": self.business_date}
+        ).to_arrow_table()["cand"]
+        tables = {name: self._table(name, fallback, won) for name in TABLES}
+        best = con.sql("SELECT * FROM best ORDER BY cand").to_arrow_table()
+        return ChunkTables(tables, fallback.quarantine, best, fallback.lines)
+
+    def _judge(self) -> pa.Table:
+        shapes = [
+            row[0] for row in self.con.execute("SELECT DISTINCT shape FROM shaped").fetchall()
+        ]
+        keep_pii = self.options.pii == "keep"
+        for shape in shapes:
+            if shape not in self._verdicts:
+                self._verdicts[shape] = judge_shape(shape, keep_pii=keep_pii)
+        rows = [(s, self._verdicts[s].plain, self._verdicts[s].floats) for s in shapes]
+        return pa.Table.from_pylist(
+            [dict(zip(_VERDICTS.names, row, strict=True)) for row in rows], schema=_VERDICTS
+        )
+
+    def _fallback(self, chunk: LineChunk) -> Fallback:
+        flagged = self.con.sql(
+            "SELECT cand FROM lines ANTI JOIN good USING (cand) ORDER BY cand"
+        ).to_arrow_table()["cand"]
+        offsets = pc.subtract(flagged, chunk.first)
+        lines = chunk.lines.take(offsets).to_pylist()
+        return python_rows(
+            zip(flagged.to_pylist(), lines, strict=True),
+            business_date=self.business_date,
+            options=self.options,
+            now=self.now,
+        )
+
+    def _table(self, name: str, fallback: Fallback, won: pa.ChunkedArray) -> pa.Table:
+        params = {}
+        if name == "orders":
+            params = {"pii": self.options.pii, "salt": self.options.pii_salt}
+        sql = self.con.sql(fastsql.TABLE_QUERIES[name], params=params).to_arrow_table()
+        sql = conform(sql, with_cand(TABLES[name]))
+        python = fallback.table(name, with_cand(TABLES[name]))
+        python = python.filter(pc.is_in(python[CAND], won))  # losers and other dates
+        return pa.concat_tables([sql, python]) if python.num_rows else sql
+
+
+def _minutes(cutoff: dt.time) -> int:
+    return cutoff.hour * 60 + cutoff.minute
+
+
+def with_cand(schema: pa.Schema) -> pa.Schema:
+    """``schema`` with the ``_cand`` column the fast path carries until the merge is final."""
+    return schema.append(pa.field(CAND, pa.int64(), nullable=False))
+
+
+def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """``table``'s columns cast to ``schema``'s types, with its nullability and metadata."""
+    columns = [table[f.name].cast(f.type) for f in schema]
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+def iter_chunks(
+    paths: Iterable[Path],
+    *,
+    business_date: dt.date,
+    options: NormaliseOptions,
+    now: dt.datetime | None = None,
+    chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+    threads: int | None = None,
+) -> Iterator[ChunkTables]:
+    """Yield the tables of each chunk of the staged lines in ``paths`` as it is done.
+
+    Versions of one order are merged within a chunk; :func:`normalise_staged` also merges
+    across chunks. Staged files hold one valid version per order already (``merge_orders``).
+    """
+    normaliser = FastNormaliser(business_date, options, now or dt.datetime.now(dt.UTC), threads)
+    try:
+        for chunk in read_line_chunks(paths, chunk_bytes=chunk_bytes):
+            yield normaliser.chunk(chunk)
+    finally:
+        normaliser.close()
+
+
+def normalise_staged(
+    paths: Iterable[Path],
+    *,
+    business_date: dt.date,
+    options: NormaliseOptions,
+    now: dt.datetime | None = None,
+    chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+) -> NormalisedDay:
+    """The tables of one business date from its staged lines: the fast twin of
+    :func:`~grafterr_pipeline.normalise.day.normalise_day`, with identical results."""
+    chunks = list(
+        iter_chunks(
+            paths, business_date=business_date, options=options, now=now, chunk_bytes=chunk_bytes
+        )
+    )
+    keep = _global_winners([c.best for c in chunks])
+    tables = {
+        name: _finish([c.tables[name] for c in chunks], schema, keep)
+        for name, schema in TABLES.items()
+    }
+    quarantine = pa.concat_tables([QUARANTINE.empty_table(), *(c.quarantine for c in chunks)])
+    python_lines = sum(c.python_lines for c in chunks)
+    if quarantine.num_rows:
+        logger.warning("%s: %d order version(s) quarantined", business_date, quarantine.num_rows)
+    logger.info("%s: %d staged line(s) needed the Python reader", business_date, python_lines)
+    return NormalisedDay(business_date, tables, quarantine)
+
+
+def _global_winners(best: list[pa.Table]) -> pa.Array | None:
+    """The lines that win across chunks, or ``None`` when no order spans two chunks."""
+    keys = pa.concat_tables([KEYS_SCHEMA.empty_table(), *best])
+    if pc.count_distinct(keys["order_id"]).as_py() == keys.num_rows:
+        return None
+    with duckdb.connect() as con:
+        con.register("keys", keys)
+        con.execute(fastsql.BEST)
+        return con.sql("SELECT cand FROM best").to_arrow_table()["cand"]
+
+
+def _finish(parts: list[pa.Table], schema: pa.Schema, keep: pa.Array | None) -> pa.Table:
+    table = pa.concat_tables([with_cand(schema).empty_table(), *parts])
+    if keep is not None:
+        table = table.filter(pc.is_in(table[CAND], keep))
+    table = table.sort_by([("created_at", "ascending"), ("order_id", "ascending")])
+    return conform(table.drop_columns([CAND]), schema)
