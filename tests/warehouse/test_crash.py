@@ -24,6 +24,7 @@ def _leftovers(warehouse: Warehouse) -> list[Path]:
     return [
         entry
         for table in tables.iterdir()
+        if table.is_dir()
         for entry in table.iterdir()
         if entry.name.endswith((TEMP_SUFFIX, RETIRED_SUFFIX))
     ]
