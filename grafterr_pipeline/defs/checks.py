@@ -27,6 +27,7 @@ from grafterr_pipeline.normalise.audit import (
     quarantined_orders,
     repeated_order_ids,
 )
+from grafterr_pipeline.steps import warehouse_of
 
 __all__ = ["build_table_checks"]
 
@@ -59,8 +60,8 @@ def _check(
 ) -> AssetChecksDefinition:
     @asset_check(asset=AssetKey(asset), name=name, description=doc, partitions_def=partitions)
     def check(context: AssetCheckExecutionContext, grafterr: GrafterrResource) -> AssetCheckResult:
-        warehouse = grafterr.settings().data_dir / "warehouse"
-        return _result(audit(warehouse, partition_date(context.partition_key)), what)
+        location = warehouse_of(grafterr.settings()).location
+        return _result(audit(location, partition_date(context.partition_key)), what)
 
     return check
 

@@ -20,7 +20,8 @@ from pathlib import Path
 
 import duckdb
 
-from grafterr_pipeline.warehouse.parquet import partition_path
+from grafterr_pipeline.warehouse.location import Location
+from grafterr_pipeline.warehouse.parquet import partition_dir
 
 __all__ = ["Finding", "arithmetic_breaks", "quarantined_orders", "repeated_order_ids"]
 
@@ -35,32 +36,41 @@ class Finding:
     problem: str
 
 
-def _literal(path: Path) -> str:
+Tables = Location | Path | str
+
+
+def _literal(path: str) -> str:
     """``path`` as a SQL string literal (a view's definition cannot take a parameter)."""
-    return "'" + str(path).replace("'", "''") + "'"
+    return "'" + path.replace("'", "''") + "'"
 
 
-def _query(sql: str, files: dict[str, Path]) -> list[Finding]:
+def _partition(tables: Tables, table: str, business_date: dt.date) -> str:
+    """A glob of the Parquet files of ``table``'s partition, wherever the tables live."""
+    location = tables if isinstance(tables, Location) else Location.parse(tables)
+    return f"{partition_dir(location, table, business_date)}/*.parquet"
+
+
+def _query(sql: str, files: dict[str, str]) -> list[Finding]:
     with duckdb.connect() as con:
         for name, path in files.items():
             con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet({_literal(path)})")
         return [Finding(order_id, problem) for order_id, problem in con.execute(sql).fetchall()]
 
 
-def quarantined_orders(warehouse: Path, business_date: dt.date) -> list[Finding]:
+def quarantined_orders(warehouse: Tables, business_date: dt.date) -> list[Finding]:
     """The orders the partition's quarantine holds, with their reasons."""
-    path = partition_path(warehouse, "quarantine", business_date)
+    path = _partition(warehouse, "quarantine", business_date)
     sql = "SELECT order_id, reason FROM quarantine ORDER BY order_id NULLS FIRST, reason"
     return _query(sql, {"quarantine": path})
 
 
-def repeated_order_ids(warehouse: Path, business_date: dt.date) -> list[Finding]:
+def repeated_order_ids(warehouse: Tables, business_date: dt.date) -> list[Finding]:
     """Order ids that appear more than once in the partition's ``orders``."""
     sql = (
         "SELECT order_id, 'appears ' || count(*) || ' times' FROM orders "
         "GROUP BY order_id HAVING count(*) > 1 ORDER BY order_id"
     )
-    return _query(sql, {"orders": partition_path(warehouse, "orders", business_date)})
+    return _query(sql, {"orders": _partition(warehouse, "orders", business_date)})
 
 
 _ARITHMETIC = f"""
@@ -102,10 +112,10 @@ ORDER BY 1, 2
 """
 
 
-def arithmetic_breaks(warehouse: Path, business_date: dt.date) -> list[Finding]:
+def arithmetic_breaks(warehouse: Tables, business_date: dt.date) -> list[Finding]:
     """Orders whose lines, totals or payments break the sandbox's arithmetic by over 1p."""
     files = {
-        view: partition_path(warehouse, table, business_date)
+        view: _partition(warehouse, table, business_date)
         for view, table in (
             ("orders", "orders"),
             ("items", "order_items"),

@@ -19,7 +19,6 @@ from grafterr_pipeline.normalise.audit import (
 from grafterr_pipeline.normalise.fast import normalise_staged
 from grafterr_pipeline.normalise.schema import WAREHOUSE_TABLES
 from grafterr_pipeline.warehouse import Warehouse
-from grafterr_pipeline.warehouse.parquet import partition_path
 from tests.factories import make_order
 
 SALT = "s3cret-salt-value"
@@ -68,10 +67,11 @@ def test_a_week_of_partitions_reads_with_one_schema_in_duckdb(tmp_path: Path) ->
 
     for table, schema in WAREHOUSE_TABLES.items():
         for day in days:
-            assert pq.read_schema(partition_path(warehouse.tables_dir, table, day)).equals(
-                schema
-            ), (table, day)
-        glob = str(warehouse.tables_dir / table / "*" / "*.parquet")
+            assert pq.read_schema(warehouse.partition_files(table, day)[0]).equals(schema), (
+                table,
+                day,
+            )
+        glob = str(warehouse.location.local_path / table / "*" / "*.parquet")
         with duckdb.connect() as con:
             types = con.execute(
                 "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM "
@@ -84,7 +84,8 @@ def test_a_week_of_partitions_reads_with_one_schema_in_duckdb(tmp_path: Path) ->
         assert count is not None
     with duckdb.connect() as con:
         orders = con.execute(
-            "SELECT count(*) FROM read_parquet(?)", [str(warehouse.tables_dir / "orders/*/*")]
+            "SELECT count(*) FROM read_parquet(?)",
+            [str(warehouse.location.local_path / "orders/*/*.parquet")],
         ).fetchone()
     assert orders == (3 + 1 + 3 + 4 + 5 + 6,)
 
@@ -125,9 +126,9 @@ def test_checks_name_quarantined_repeated_and_miscounted_orders(tmp_path: Path) 
     wrong_total = make_order(order_id="ord_sum", totals={**make_order()["totals"], "total": "9"})
     warehouse = _land(tmp_path, day, [make_order(), broken, wrong_total])
 
-    quarantined = quarantined_orders(warehouse.tables_dir, day)
-    repeated = repeated_order_ids(warehouse.tables_dir, day)
-    arithmetic = arithmetic_breaks(warehouse.tables_dir, day)
+    quarantined = quarantined_orders(warehouse.location, day)
+    repeated = repeated_order_ids(warehouse.location, day)
+    arithmetic = arithmetic_breaks(warehouse.location, day)
 
     assert [f.order_id for f in quarantined] == ["ord_bad"]
     assert "two decimals" in quarantined[0].problem
@@ -144,8 +145,8 @@ def test_arithmetic_check_passes_on_the_sandbox_orders(tmp_path: Path) -> None:
     truth = ground_truth(SandboxConfig(seed=7, scale=10, now=now), day)
     warehouse = _land(tmp_path, day, list(truth.orders.values()))
 
-    assert arithmetic_breaks(warehouse.tables_dir, day) == []
-    assert quarantined_orders(warehouse.tables_dir, day) == []
+    assert arithmetic_breaks(warehouse.location, day) == []
+    assert quarantined_orders(warehouse.location, day) == []
 
 
 def test_repeated_order_ids_are_named(tmp_path: Path) -> None:
@@ -153,8 +154,8 @@ def test_repeated_order_ids_are_named(tmp_path: Path) -> None:
 
     day = dt.date(2026, 11, 30)
     warehouse = _land(tmp_path, day, [make_order()])
-    path = partition_path(warehouse.tables_dir, "orders", day)
+    path = warehouse.partition_files("orders", day)[0]
     table = pq.read_table(path)
     pq.write_table(pa.concat_tables([table, table]), path)
 
-    assert [f.order_id for f in repeated_order_ids(warehouse.tables_dir, day)] == ["ord_1"]
+    assert [f.order_id for f in repeated_order_ids(warehouse.location, day)] == ["ord_1"]
