@@ -24,7 +24,13 @@ test: install
 ui: install
 	$(BIN)/dagster dev --host 127.0.0.1 --port 3000 -w workspace.yaml
 
-bench: install
+BENCH_STAMP := $(VENV)/.installed-bench
+
+$(BENCH_STAMP): $(STAMP) setup.py
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	touch $(BENCH_STAMP)
+
+bench: install $(BENCH_STAMP)
 	$(BIN)/python -m bench
 
 lint: install

@@ -73,7 +73,7 @@ def _totals(home: Path) -> tuple[int, int, int]:
     return len(metadata), requests, throttled
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as scratch:
         home, data = Path(scratch, "home"), Path(scratch, "data")
         home.mkdir()
@@ -85,6 +85,7 @@ def main() -> None:
     print(f"backfill: {dates} business dates, {PROCESSES} runs in parallel, R={RATE:g}/s")
     print("requests  floor s (requests/R)  wall s  wall/floor  429s")
     print(f"{requests:8d}  {floor:19.1f}  {elapsed:6.1f}  {elapsed / floor:10.2f}  {throttled:4d}")
+    return 0
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfoNotFoundError
 
 from grafterr_pipeline.businessdate import parse_cutoff, zone
 from grafterr_pipeline.errors import ConfigurationError
+from grafterr_pipeline.warehouse.location import Location
 
 __all__ = ["ENVIRONMENTS", "PII_MODES", "ApiNames", "Secret", "Settings", "Timeouts"]
 
@@ -112,6 +113,7 @@ class Settings:
     api_key: Secret
     rate_limit: float | None = None
     data_dir: Path = Path("data")
+    warehouse_uri: str | None = None
     timezone: str = "Europe/London"
     business_day_cutoff: dt.time = dt.time(4, 0)
     lookback_days: int = 3
@@ -128,6 +130,8 @@ class Settings:
             raise ConfigurationError(
                 f"page size {self.page_size} is outside 1..{self.api.max_page_size}"
             )
+        if self.warehouse_uri is not None:
+            Location.parse(self.warehouse_uri)  # an unsupported scheme fails here, named
         if self.pii not in PII_MODES:
             raise ConfigurationError(f"GRAFTERR_PII={self.pii!r} is not one of: hash, keep, drop")
         if self.pii == "hash" and self.pii_salt is None:
@@ -149,6 +153,7 @@ class Settings:
             api_key=Secret(_required(env, "GRAFTERR_API_KEY")),
             rate_limit=_rate_limit(env.get("GRAFTERR_RATE_LIMIT")),
             data_dir=Path(env.get("GRAFTERR_DATA_DIR") or "data"),
+            warehouse_uri=(env.get("GRAFTERR_WAREHOUSE_URI") or "").strip() or None,
             timezone=_timezone(env.get("GRAFTERR_TIMEZONE") or "Europe/London"),
             business_day_cutoff=_cutoff(env.get("GRAFTERR_BUSINESS_DAY_CUTOFF") or "04:00"),
             lookback_days=_int(env, "GRAFTERR_LOOKBACK_DAYS", 3, minimum=0),

@@ -37,6 +37,7 @@ __all__ = [
     "normalise_options",
     "pull_raw",
     "read_merged",
+    "warehouse_of",
 ]
 
 logger = logging.getLogger(__name__)
@@ -142,7 +143,10 @@ def land_tables(settings: Settings, business_date: dt.date) -> LandedDay:
         business_date=business_date,
         options=normalise_options(settings),
     )
-    warehouse = Warehouse(settings.data_dir)
-    written = warehouse.land(day)
-    warehouse.refresh_views()
+    written = warehouse_of(settings).land(day)
     return LandedDay(day, written)
+
+
+def warehouse_of(settings: Settings) -> Warehouse:
+    """The warehouse the settings point at: the data root and ``GRAFTERR_WAREHOUSE_URI``."""
+    return Warehouse(settings.data_dir, settings.warehouse_uri)

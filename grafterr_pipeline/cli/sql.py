@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import json
@@ -13,7 +14,7 @@ from typing import Any, TextIO
 
 import duckdb
 
-from grafterr_pipeline.warehouse import QueryResult, Warehouse
+from grafterr_pipeline.warehouse import QueryResult, Reader, Warehouse
 
 __all__ = ["format_result", "run_sql"]
 
@@ -56,27 +57,38 @@ def format_result(result: QueryResult, output: str, stream: TextIO) -> None:
 
 
 def _warehouse(data_dir: str | None) -> Warehouse:
-    return Warehouse(Path(data_dir or os.environ.get("GRAFTERR_DATA_DIR") or "data"))
+    root = Path(data_dir or os.environ.get("GRAFTERR_DATA_DIR") or "data")
+    return Warehouse(root, os.environ.get("GRAFTERR_WAREHOUSE_URI") or None)
 
 
-def _prompt(warehouse: Warehouse, output: str) -> int:
-    print(f"{warehouse.database} (read-only). End statements with ';'. Ctrl-D quits.")
+def _read_statement(reader: Reader, output: str) -> bool:
+    """Read lines up to one ending in ``;`` and run them; ``False`` at end of input."""
     buffer = ""
     while True:
         try:
-            line = input("sql> " if not buffer else "...> ")
+            line = input("...> " if buffer else "sql> ")
         except EOFError:
             print()
-            return 0
+            return False
         buffer += line + "\n"
         if buffer.strip().endswith(";"):
-            _run_one(warehouse, buffer, output)
-            buffer = ""
+            _run_one(reader, buffer, output)
+            return True
 
 
-def _run_one(warehouse: Warehouse, sql: str, output: str) -> bool:
+def _prompt(warehouse: Warehouse, output: str) -> int:
+    with contextlib.suppress(ImportError):
+        import readline  # noqa: F401  (line editing and history for input())
+    print(f"{warehouse.database} (read-only). End statements with ';'. Ctrl-D quits.")
+    with warehouse.reader() as reader:
+        while _read_statement(reader, output):
+            pass
+    return 0
+
+
+def _run_one(reader: Reader, sql: str, output: str) -> bool:
     try:
-        result = warehouse.query(sql)
+        result = reader.query(sql)
     except duckdb.Error as err:
         print(f"error: {err}", file=sys.stderr)
         return False
@@ -85,8 +97,13 @@ def _run_one(warehouse: Warehouse, sql: str, output: str) -> bool:
 
 
 def run_sql(sql: str | None, *, output: str = "table", data_dir: str | None = None) -> int:
-    """Run ``sql`` (or a prompt when it is ``None``); 1 when DuckDB rejects the query."""
+    """Run ``sql`` (or a prompt when it is ``None``); 1 when DuckDB rejects the query.
+
+    The database is attached read-only for each statement only, so a prompt left open never
+    keeps the pipeline from refreshing the views.
+    """
     warehouse = _warehouse(data_dir)
     if sql is None:
         return _prompt(warehouse, output)
-    return 0 if _run_one(warehouse, sql, output) else 1
+    with warehouse.reader() as reader:
+        return 0 if _run_one(reader, sql, output) else 1

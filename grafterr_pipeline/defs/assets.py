@@ -22,8 +22,7 @@ from grafterr_pipeline.defs.metadata import orders_metadata, partition_metadata
 from grafterr_pipeline.defs.partitions import partition_date
 from grafterr_pipeline.defs.resources import GrafterrResource
 from grafterr_pipeline.normalise.schema import WAREHOUSE_TABLES
-from grafterr_pipeline.steps import land_tables, merge_orders, pull_raw
-from grafterr_pipeline.warehouse import Warehouse
+from grafterr_pipeline.steps import land_tables, merge_orders, pull_raw, warehouse_of
 
 __all__ = ["API_POOL", "build_assets"]
 
@@ -136,7 +135,7 @@ def build_assets(partitions: PartitionsDefinition) -> list:
     ) -> MaterializeResult:
         """The DuckDB database analysts query: one view per table over the Parquet partitions,
         plus the analyst views; refreshed only when their definitions change."""
-        warehouse = Warehouse(grafterr.settings().data_dir)
+        warehouse = warehouse_of(grafterr.settings())
         changed = warehouse.refresh_views()
         result = warehouse.query(
             "SELECT count(*) FROM orders WHERE business_date = ?",

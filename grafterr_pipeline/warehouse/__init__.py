@@ -4,23 +4,45 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+
 from grafterr_pipeline.normalise.day import NormalisedDay
 from grafterr_pipeline.normalise.schema import WAREHOUSE_TABLES
-from grafterr_pipeline.warehouse.duck import DATABASE_FILE, QueryResult, query, refresh_views
+from grafterr_pipeline.warehouse.duck import (
+    DATABASE_FILE,
+    WRITE_RETRY,
+    QueryResult,
+    Reader,
+    RetryPolicy,
+    query,
+    refresh_views,
+)
 from grafterr_pipeline.warehouse.files import remove_leftovers
-from grafterr_pipeline.warehouse.parquet import WrittenPartition, partition_path, write_partition
+from grafterr_pipeline.warehouse.location import Location
+from grafterr_pipeline.warehouse.parquet import (
+    WrittenPartition,
+    commit_partition,
+    partition_dir,
+    partition_files,
+    read_partition,
+    stage_partition,
+    write_partition,
+)
 from grafterr_pipeline.warehouse.raw import read_raw_manifest, read_raw_orders, write_raw_pull
 
 __all__ = [
+    "Location",
     "QueryResult",
+    "Reader",
+    "RetryPolicy",
     "Warehouse",
     "WrittenPartition",
-    "partition_path",
     "read_raw_manifest",
     "read_raw_orders",
     "write_raw_pull",
@@ -31,14 +53,19 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Warehouse:
-    """The data root: ``raw/``, ``warehouse/`` and ``grafterr.duckdb`` beneath it."""
+    """The data root (``raw/``, ``staging/``, ``grafterr.duckdb``) and where the tables live.
+
+    ``tables_uri`` defaults to ``<root>/warehouse``; it may be a ``file://`` URI or an object
+    store (``s3://bucket/prefix``), see :mod:`grafterr_pipeline.warehouse.location`.
+    """
 
     root: Path
+    tables_uri: str | None = None
 
     @property
-    def tables_dir(self) -> Path:
+    def location(self) -> Location:
         """Where the Parquet tables live."""
-        return self.root / "warehouse"
+        return Location.parse(self.tables_uri or self.root / "warehouse")
 
     @property
     def database(self) -> Path:
@@ -46,30 +73,55 @@ class Warehouse:
         return self.root / DATABASE_FILE
 
     def land(self, day: NormalisedDay) -> list[WrittenPartition]:
-        """Replace every table's partition of ``day.business_date``, quarantine included."""
-        # Only this date's folders: other dates may be mid-write in other runs right now.
-        for name in WAREHOUSE_TABLES:
-            remove_leftovers(self.partition(name, day.business_date).parent)
+        """Replace every table's partition of ``day.business_date``, quarantine included.
+
+        Locally every table is staged (written and fsynced) before any is swapped in, so the
+        swaps run back to back: a query joining two tables can only pair versions from two
+        runs of the date if it lists their files within those few renames.
+        """
+        location, date = self.location, day.business_date
         data = {**day.tables, "quarantine": day.quarantine}
-        written = [
-            write_partition(self.tables_dir, name, day.business_date, data[name], schema=schema)
-            for name, schema in WAREHOUSE_TABLES.items()
-        ]
-        logger.info(
-            "%s: landed %s",
-            day.business_date,
-            ", ".join(f"{w.table}={w.rows}" for w in written),
-        )
+        version = uuid.uuid4().hex
+        if location.is_local:
+            remove_leftovers(location.local_path, live=f"business_date={date.isoformat()}")
+            staged = [
+                stage_partition(location, name, date, data[name], schema=schema, version=version)
+                for name, schema in WAREHOUSE_TABLES.items()
+            ]
+            written = [commit_partition(s) for s in staged]
+        else:
+            written = [
+                write_partition(location, name, date, data[name], schema=schema, version=version)
+                for name, schema in WAREHOUSE_TABLES.items()
+            ]
+        logger.info("%s: landed %s", date, ", ".join(f"{w.table}={w.rows}" for w in written))
         return written
 
-    def refresh_views(self) -> bool:
+    def remove_leftovers(self) -> int:
+        """Undo what interrupted writes of any date left (local tables only)."""
+        location = self.location
+        return remove_leftovers(location.local_path) if location.is_local else 0
+
+    def refresh_views(self, *, policy: RetryPolicy = WRITE_RETRY) -> bool:
         """Create or update the DuckDB views; a no-op when nothing changed."""
-        return refresh_views(self.database, self.tables_dir, WAREHOUSE_TABLES)
+        return refresh_views(self.database, self.location, WAREHOUSE_TABLES, policy=policy)
 
     def query(self, sql: str, params: Sequence[Any] | None = None) -> QueryResult:
         """Run ``sql`` read-only against the views, binding ``params``."""
-        return query(self.database, sql, params)
+        return query(self.database, sql, params, location=self.location)
 
-    def partition(self, table: str, business_date: dt.date) -> Path:
-        """The Parquet file of ``table`` for ``business_date``."""
-        return partition_path(self.tables_dir, table, business_date)
+    def reader(self) -> Reader:
+        """A read-only session for several statements (the ``sql`` prompt)."""
+        return Reader(self.database, self.location)
+
+    def partition(self, table: str, business_date: dt.date) -> str:
+        """The folder of ``table``'s partition for ``business_date``."""
+        return partition_dir(self.location, table, business_date)
+
+    def partition_files(self, table: str, business_date: dt.date) -> list[str]:
+        """The Parquet files of ``table``'s partition for ``business_date``."""
+        return partition_files(self.location, table, business_date)
+
+    def read_partition(self, table: str, business_date: dt.date) -> pa.Table:
+        """One partition, read back with pyarrow."""
+        return read_partition(self.location, table, business_date)

@@ -1,8 +1,14 @@
-"""The DuckDB database analysts open: ``<root>/grafterr.duckdb``.
+"""The DuckDB database analysts open: ``<data root>/grafterr.duckdb``, views only.
 
-The pipeline holds the write lock only to (re)create views, and only when their definitions
-changed; a query elsewhere opens the file read-only. DuckDB lets one process write or several
-read, so each side retries briefly while the other holds the file.
+DuckDB lets one process open a database file to write, or several to read, never both. So:
+
+* readers (:class:`Reader`, the ``sql`` command, :func:`query`) work in an in-memory database
+  and ``ATTACH`` the file read-only around each statement, then ``DETACH`` it: an analyst's
+  prompt holds the file only while a statement runs, never between statements;
+* the pipeline opens it to write only when the views' definitions (or the schemas under them)
+  changed, for one short transaction, after preparing every statement;
+* each side retries for a moment while the other holds the file, and a reader also retries a
+  statement that raced a partition swap (a file it listed was gone when it opened it).
 """
 
 from __future__ import annotations
@@ -10,20 +16,25 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import duckdb
+import pyarrow as pa
 
 from grafterr_pipeline.errors import WarehouseError
-from grafterr_pipeline.warehouse.views import TABLE_COMMENTS, View, analyst_views, table_view_sql
+from grafterr_pipeline.warehouse.location import Location
+from grafterr_pipeline.warehouse.views import View, analyst_views, sql_literal, table_view
 
 __all__ = [
     "DATABASE_FILE",
+    "READ_RETRY",
+    "WRITE_RETRY",
     "QueryResult",
-    "connect",
+    "Reader",
+    "RetryPolicy",
     "query",
     "refresh_views",
     "view_definitions",
@@ -32,85 +43,55 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 DATABASE_FILE = "grafterr.duckdb"
+_ALIAS = "grafterr"
 _META_TABLE = "_grafterr_views"
 T = TypeVar("T")
 
 
-def _quote_identifier(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How long to keep trying while the database is busy or a partition is being swapped."""
+
+    patience: float = 10.0
+    first_delay: float = 0.02
+    max_delay: float = 0.5
 
 
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+READ_RETRY = RetryPolicy(patience=5.0)
+WRITE_RETRY = RetryPolicy(patience=10.0)
+
+# Messages of errors that go away on their own: another process holds the file lock, or a
+# statement listed a partition's file just before a swap retired it.
+_TRANSIENT = ("could not set lock", "cannot open file", "no files found", "no such file")
 
 
-def view_definitions(warehouse: Path, tables: Iterable[str]) -> list[View]:
-    """Every view, table views first, for the warehouse at ``warehouse``."""
-    root = warehouse.resolve()
-    table_views = [
-        View(t, table_view_sql(f"{root}/{t}/business_date=*/*.parquet"), TABLE_COMMENTS[t])
-        for t in tables
-    ]
-    return [*table_views, *analyst_views()]
+def _transient(err: duckdb.Error) -> bool:
+    return isinstance(err, duckdb.IOException) and any(m in str(err).lower() for m in _TRANSIENT)
 
 
-def _fingerprint(views: Sequence[View]) -> str:
-    text = "\n".join(f"{v.name}\n{v.select}\n{v.comment}" for v in views)
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _with_lock_retry(action: Callable[[], T], *, what: str, patience: float = 10.0) -> T:
-    deadline = time.monotonic() + patience
-    delay = 0.05
+def _retrying(action: Callable[[], T], *, what: str, policy: RetryPolicy) -> T:
+    deadline = time.monotonic() + policy.patience
+    delay = policy.first_delay
     while True:
         try:
             return action()
-        except duckdb.IOException as err:
-            if "lock" not in str(err).lower() or time.monotonic() > deadline:
-                raise WarehouseError(f"{what}: {err}") from err
-            logger.debug("%s: database busy, retrying in %.2fs", what, delay)
+        except duckdb.Error as err:
+            if not _transient(err) or time.monotonic() + delay > deadline:
+                raise
+            logger.debug("%s: %s; retrying in %.2fs", what, err, delay)
             time.sleep(delay)
-            delay = min(delay * 2, 1.0)
+            delay = min(delay * 2, policy.max_delay)
 
 
-def connect(database: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
-    """Open ``database``, waiting briefly while another process holds its lock."""
-    if read_only and not database.exists():
-        raise WarehouseError(
-            f"{database} does not exist yet: run `grafterr-pipeline demo` or `run` first"
-        )
-    return _with_lock_retry(
-        lambda: duckdb.connect(str(database), read_only=read_only), what=f"open {database}"
+def _prepare_remote(con: duckdb.DuckDBPyConnection, location: Location | None) -> None:
+    # DuckDB reads object stores through httpfs; the aws extension's credential_chain reads
+    # the same AWS default chain (environment, ~/.aws, instance role) that pyarrow writes with.
+    if location is None or location.is_local:
+        return
+    con.execute("LOAD httpfs")
+    con.execute(
+        "CREATE OR REPLACE TEMPORARY SECRET grafterr_store (TYPE s3, PROVIDER credential_chain)"
     )
-
-
-def refresh_views(database: Path, warehouse: Path, tables: Iterable[str]) -> bool:
-    """Create or replace the views when their definitions changed; return whether they did."""
-    views = view_definitions(warehouse, tables)
-    fingerprint = _fingerprint(views)
-    if database.exists() and _stored_fingerprint(database) == fingerprint:
-        return False
-    database.parent.mkdir(parents=True, exist_ok=True)
-    with connect(database, read_only=False) as con:
-        con.execute("BEGIN")
-        for view in views:
-            name = _quote_identifier(view.name)
-            con.execute(f"CREATE OR REPLACE VIEW {name} AS {view.select}")
-            con.execute(f"COMMENT ON VIEW {name} IS {_literal(view.comment)}")
-        con.execute(f"CREATE OR REPLACE TABLE {_META_TABLE} (fingerprint VARCHAR)")
-        con.execute(f"INSERT INTO {_META_TABLE} VALUES (?)", [fingerprint])
-        con.execute("COMMIT")
-    logger.info("refreshed %d DuckDB views in %s", len(views), database)
-    return True
-
-
-def _stored_fingerprint(database: Path) -> str | None:
-    with connect(database, read_only=True) as con:
-        try:
-            row = con.execute(f"SELECT fingerprint FROM {_META_TABLE}").fetchone()
-        except duckdb.CatalogException:
-            return None
-    return row[0] if row else None
 
 
 @dataclass(frozen=True)
@@ -121,9 +102,133 @@ class QueryResult:
     rows: list[tuple[Any, ...]]
 
 
-def query(database: Path, sql: str, params: Sequence[Any] | None = None) -> QueryResult:
-    """Run ``sql`` on a read-only connection; DuckDB's own errors propagate unchanged."""
-    with connect(database, read_only=True) as con:
-        cursor = con.execute(sql, params or [])
-        columns = [d[0] for d in cursor.description or []]
-        return QueryResult(columns, cursor.fetchall())
+class Reader:
+    """A read-only session: the database file is attached only while a statement runs."""
+
+    def __init__(
+        self, database: Path, location: Location | None = None, *, policy: RetryPolicy = READ_RETRY
+    ) -> None:
+        if not database.exists():
+            raise WarehouseError(
+                f"{database} does not exist yet: run `grafterr-pipeline demo` or `run` first"
+            )
+        self.database = database
+        self.policy = policy
+        self._con = duckdb.connect(":memory:")
+        _prepare_remote(self._con, location)
+
+    def query(self, sql: str, params: Sequence[Any] | None = None) -> QueryResult:
+        """Run ``sql`` binding ``params``; DuckDB's own error is raised if it is wrong."""
+        return _retrying(lambda: self._once(sql, params), what="query", policy=self.policy)
+
+    def _once(self, sql: str, params: Sequence[Any] | None) -> QueryResult:
+        con = self._con
+        con.execute(f"ATTACH ? AS {_ALIAS} (READ_ONLY)", [str(self.database)])
+        try:
+            con.execute(f"USE {_ALIAS}")
+            cursor = con.execute(sql, params or [])
+            columns = [d[0] for d in cursor.description or []]
+            return QueryResult(columns, cursor.fetchall())
+        finally:
+            con.execute("USE memory")
+            con.execute(f"DETACH {_ALIAS}")
+
+    def close(self) -> None:
+        """Release the in-memory database."""
+        self._con.close()
+
+    def __enter__(self) -> Reader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def query(
+    database: Path,
+    sql: str,
+    params: Sequence[Any] | None = None,
+    *,
+    location: Location | None = None,
+) -> QueryResult:
+    """Run one read-only statement against the views."""
+    with Reader(database, location) as reader:
+        return reader.query(sql, params)
+
+
+def view_definitions(location: Location, tables: Mapping[str, pa.Schema]) -> list[View]:
+    """Every view, table views first, over the tables at ``location``."""
+    return [*(table_view(t, location.duckdb_glob(t)) for t in tables), *analyst_views()]
+
+
+def _fingerprint(views: Sequence[View], tables: Mapping[str, pa.Schema]) -> str:
+    # The schemas count too: a view's columns are fixed when it is created.
+    parts = [f"{v.name}\n{v.select}\n{v.comment}\n{sorted(v.columns.items())}" for v in views]
+    parts += [f"{name}\n{schema}" for name, schema in tables.items()]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def _statements(views: Sequence[View], fingerprint: str) -> list[str]:
+    statements = []
+    for view in views:
+        name = '"' + view.name.replace('"', '""') + '"'
+        statements.append(f"CREATE OR REPLACE VIEW {name} AS {view.select}")
+        statements.append(f"COMMENT ON VIEW {name} IS {sql_literal(view.comment)}")
+        statements += [
+            f'COMMENT ON COLUMN {name}."{column}" IS {sql_literal(text)}'
+            for column, text in view.columns.items()
+        ]
+    statements.append(f"CREATE OR REPLACE TABLE {_META_TABLE} (fingerprint VARCHAR)")
+    statements.append(f"INSERT INTO {_META_TABLE} VALUES ({sql_literal(fingerprint)})")
+    return statements
+
+
+def _stored_fingerprint(database: Path, location: Location) -> str | None:
+    if not database.exists():
+        return None
+    try:
+        result = query(database, f"SELECT fingerprint FROM {_META_TABLE}", location=location)
+    except duckdb.CatalogException:
+        return None
+    return result.rows[0][0] if result.rows else None
+
+
+def _write(database: Path, location: Location, statements: Sequence[str]) -> None:
+    con = duckdb.connect(str(database), read_only=False)
+    try:
+        _prepare_remote(con, location)
+        con.execute("BEGIN")
+        for statement in statements:
+            con.execute(statement)
+        con.execute("COMMIT")
+    finally:
+        con.close()
+
+
+def refresh_views(
+    database: Path,
+    location: Location,
+    tables: Mapping[str, pa.Schema],
+    *,
+    policy: RetryPolicy = WRITE_RETRY,
+) -> bool:
+    """Create or replace the views when their definitions changed; return whether they did.
+
+    Raises :class:`WarehouseError` when another process keeps the file past ``policy``.
+    """
+    views = view_definitions(location, tables)
+    fingerprint = _fingerprint(views, tables)
+    if _stored_fingerprint(database, location) == fingerprint:
+        return False
+    statements = _statements(views, fingerprint)
+    database.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        _retrying(lambda: _write(database, location, statements), what="refresh", policy=policy)
+    except duckdb.IOException as err:
+        raise WarehouseError(
+            f"could not refresh the views in {database}: another process holds it (an "
+            f"analyst's `duckdb {database.name}` session?). The Parquet partitions are landed "
+            f"and visible through the current views; rerun duckdb_views once it closes. {err}"
+        ) from err
+    logger.info("refreshed %d DuckDB views in %s", len(views), database)
+    return True

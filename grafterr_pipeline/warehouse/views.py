@@ -1,108 +1,144 @@
 """The SQL surface analysts use: one view per table, and the analyst views built on them.
 
-Each view carries a ``COMMENT``; ``docs/warehouse.md`` lists their columns. Table views read the
-Parquet partitions through a glob, so a partition replaced on disk is seen by the next query
-without touching the database file.
+Table views read the Parquet partitions through a glob, so a partition swapped on disk is seen
+by the next query without touching the database file. Each view carries a ``COMMENT``, and
+each column one, from :mod:`grafterr_pipeline.warehouse.catalog`; ``docs/warehouse.md`` lists
+the same text.
+
+Revenue orders are those that finally brought money in: ``completed``, ``refunded`` or
+``partially_refunded``. ``daily_sales`` counts as the sandbox's ground truth does
+(``grafterr_pipeline.sandbox.truth``): open and cancelled orders count as orders and items but
+add no revenue.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
-__all__ = ["ANALYST_VIEWS", "TABLE_COMMENTS", "View", "analyst_views", "table_view_sql"]
+from grafterr_pipeline.warehouse.catalog import COLUMNS, VIEW_COMMENTS
+
+__all__ = ["ANALYST_VIEWS", "View", "analyst_views", "sql_literal", "table_view"]
 
 
 @dataclass(frozen=True)
 class View:
-    """A named view: its SELECT and the comment that documents it."""
+    """A named view: its SELECT, the comment that documents it, and its columns' meaning."""
 
     name: str
     select: str
     comment: str
+    columns: Mapping[str, str] = field(default_factory=dict)
 
 
-TABLE_COMMENTS: dict[str, str] = {
-    "orders": "One row per order (its latest version) by business date.",
-    "order_items": "One row per order line; voided lines included with status 'voided'.",
-    "order_item_modifiers": "One row per modifier on an order line.",
-    "payments": "One row per payment of an order, captured, refunded or failed.",
-    "quarantine": "One row per order version that broke the contract, with the reason.",
-}
+def sql_literal(text: str) -> str:
+    """Quote ``text`` as a SQL string literal.
 
-
-def _literal(text: str) -> str:
-    """Quote ``text`` as a SQL string literal (paths come from settings, not from SQL)."""
+    Only for what DuckDB cannot bind as a parameter (a view's body, ``COMMENT ON``), and only
+    for text from settings or this package, never from the data.
+    """
     return "'" + text.replace("'", "''") + "'"
 
 
-def table_view_sql(glob: str) -> str:
-    """The SELECT of a table view over the Parquet files matching ``glob``."""
+def _read_parquet(glob: str) -> str:
     return (
-        f"SELECT * FROM read_parquet({_literal(glob)}, hive_partitioning = true, "
+        f"read_parquet({sql_literal(glob)}, hive_partitioning = true, "
         "hive_types = {'business_date': DATE})"
     )
 
 
-# Revenue orders are those that finally brought money in: completed, refunded or partially
-# refunded; open and cancelled orders count as orders but add no revenue.
-_DAILY_SALES = """
+_QUARANTINE = """
+SELECT business_date, source, order_id,
+       CASE WHEN json_valid(raw_json)
+            THEN json_extract_string(raw_json, '$.store.store_id') END AS store_id,
+       reason, quarantined_at, raw_json
+FROM {source}
+"""
+
+
+def table_view(table: str, glob: str) -> View:
+    """The view of ``table`` over the Parquet files matching ``glob``."""
+    source = _read_parquet(glob)
+    select = (
+        _QUARANTINE.format(source=source) if table == "quarantine" else f"SELECT * FROM {source}"
+    )
+    return View(table, select, VIEW_COMMENTS[table], COLUMNS[table])
+
+
+_REVENUE = "('completed', 'refunded', 'partially_refunded')"
+
+# Refunds are joined on the whole key, store_id included, so a filter on a store or a date
+# reaches the payments scan as well as the orders scan (and prunes its files).
+_DAILY_SALES = f"""
 WITH refunds AS (
-    SELECT order_id, business_date, sum(amount) AS refunded
-    FROM payments WHERE status = 'refunded' GROUP BY ALL
+    SELECT business_date, store_id, order_id, sum(amount) AS refunded
+    FROM payments WHERE status = 'refunded'
+    GROUP BY business_date, store_id, order_id
 ),
 classified AS (
-    SELECT o.*, o.status IN ('completed', 'refunded', 'partially_refunded') AS is_revenue,
-           coalesce(r.refunded, 0) AS refunded
-    FROM orders AS o LEFT JOIN refunds AS r USING (order_id, business_date)
+    SELECT o.business_date, o.store_id, o.store_name, o.channel, o.currency, o.status,
+           o.item_count, o.total, coalesce(r.refunded, 0) AS refunded,
+           o.status IN {_REVENUE} AS is_revenue
+    FROM orders AS o
+    LEFT JOIN refunds AS r USING (business_date, store_id, order_id)
 )
-SELECT business_date, store_id, channel, currency,
+SELECT business_date, store_id, max(store_name) AS store_name, channel, currency,
        count(*) AS orders,
        count(*) FILTER (WHERE status = 'cancelled') AS cancelled_orders,
-       sum(item_count) AS items,
+       count(*) FILTER (WHERE is_revenue) AS revenue_orders,
+       coalesce(sum(item_count), 0) AS items,
        coalesce(sum(total) FILTER (WHERE is_revenue), 0)::DECIMAL(18, 2) AS gross_revenue,
        coalesce(sum(refunded) FILTER (WHERE is_revenue), 0)::DECIMAL(18, 2) AS refunds,
        coalesce(sum(total - refunded) FILTER (WHERE is_revenue), 0)::DECIMAL(18, 2)
            AS net_revenue,
-       round(sum(total) FILTER (WHERE is_revenue) / nullif(count(*) FILTER (WHERE is_revenue), 0),
-             2)::DECIMAL(18, 2) AS average_order_value
+       round(sum(total) FILTER (WHERE is_revenue)
+             / nullif(count(*) FILTER (WHERE is_revenue), 0), 2)::DECIMAL(18, 2)
+           AS average_order_value
 FROM classified
-GROUP BY ALL
+GROUP BY business_date, store_id, channel, currency
 """
 
-_PRODUCT_SALES = """
-SELECT business_date, store_id, product_id, name AS product_name, category,
-       sum(quantity) AS quantity, sum(line_total) AS revenue
-FROM order_items WHERE status <> 'voided'
-GROUP BY ALL
+_PRODUCT_SALES = f"""
+SELECT i.business_date, i.store_id, i.product_id, max(i.name) AS product_name,
+       max(i.category) AS category, o.currency,
+       count(DISTINCT i.order_id) AS orders,
+       sum(i.quantity) AS quantity,
+       coalesce(sum(i.line_total), 0)::DECIMAL(18, 2) AS revenue
+FROM order_items AS i
+JOIN orders AS o USING (business_date, store_id, order_id)
+WHERE i.status IS DISTINCT FROM 'voided' AND o.status IN {_REVENUE}
+GROUP BY i.business_date, i.store_id, i.product_id, o.currency
 """
 
 _PAYMENTS_BY_METHOD = """
-SELECT business_date, store_id, method, status, count(*) AS payments, sum(amount) AS amount
-FROM payments
-GROUP BY ALL
+SELECT p.business_date, p.store_id, o.currency, p.method,
+       count(*) FILTER (WHERE p.status = 'captured') AS captured_payments,
+       coalesce(sum(p.amount) FILTER (WHERE p.status = 'captured'), 0)::DECIMAL(18, 2)
+           AS captured,
+       coalesce(sum(p.tip) FILTER (WHERE p.status = 'captured'), 0)::DECIMAL(18, 2) AS tips,
+       count(*) FILTER (WHERE p.status = 'refunded') AS refund_payments,
+       coalesce(sum(p.amount) FILTER (WHERE p.status = 'refunded'), 0)::DECIMAL(18, 2)
+           AS refunded,
+       count(*) FILTER (WHERE p.status = 'failed') AS failed_payments,
+       (captured - refunded)::DECIMAL(18, 2) AS amount
+FROM payments AS p
+LEFT JOIN orders AS o USING (business_date, store_id, order_id)
+GROUP BY p.business_date, p.store_id, o.currency, p.method
 """
 
+
+def _analyst(name: str, select: str) -> View:
+    return View(name, select, VIEW_COMMENTS[name], COLUMNS[name])
+
+
 ANALYST_VIEWS: tuple[View, ...] = (
-    View(
-        "daily_sales",
-        _DAILY_SALES,
-        "Per business date, store, channel and currency: orders (cancelled ones counted "
-        "apart), items of active lines, gross revenue, refunds and net revenue of completed "
-        "or refunded orders, and their average value.",
-    ),
-    View(
-        "product_sales",
-        _PRODUCT_SALES,
-        "Per business date, store and product: quantity sold and revenue of non-voided lines.",
-    ),
-    View(
-        "payments_by_method",
-        _PAYMENTS_BY_METHOD,
-        "Per business date, store, payment method and status: payments and amount.",
-    ),
+    _analyst("daily_sales", _DAILY_SALES),
+    _analyst("product_sales", _PRODUCT_SALES),
+    _analyst("payments_by_method", _PAYMENTS_BY_METHOD),
 )
 
 
 def analyst_views() -> tuple[View, ...]:
-    """The analyst views, in creation order."""
+    """The analyst views over the table views, in creation order (``quarantine`` is a table
+    view with the store added, see :func:`table_view`)."""
     return ANALYST_VIEWS

@@ -1,0 +1,178 @@
+"""Analyst views over a year of partitioned Parquet against the same data in native tables.
+
+Builds a year of sandbox business dates (about 2000 orders a day across the stores) with the
+pipeline's own normalisation and :meth:`Warehouse.land`, once, under ``bench/out/`` (kept for
+later runs, resumed if interrupted; delete it to rebuild). Building takes about half an hour
+on two cores (the sandbox and normalisation cost ~2.5 s per date). Then, in the same process,
+times each query on:
+
+* ``parquet``: ``grafterr.duckdb`` attached read-only, its views reading the Parquet glob;
+* ``native``: the same rows loaded into DuckDB tables (sorted by date), with the same analyst
+  view SQL on top.
+
+Goals (issue 7): a month of ``daily_sales`` for one store under 0.1 s and within 2x of native;
+``EXPLAIN ANALYZE`` of a one-day query reads only that day's files.
+
+Run alone with ``python -m bench.warehouse_bench [--days N] [--runs N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import re
+import statistics
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import duckdb
+
+from grafterr_pipeline.merge import Candidate
+from grafterr_pipeline.normalise import NormaliseOptions, normalise_day
+from grafterr_pipeline.normalise.schema import TABLES
+from grafterr_pipeline.sandbox import SandboxConfig, ground_truth
+from grafterr_pipeline.warehouse import Warehouse
+from grafterr_pipeline.warehouse.views import ANALYST_VIEWS
+
+FIRST = dt.date(2025, 1, 1)
+SCALE = 190  # orders per store per average weekday: about 2000 a day over the stores
+CONFIG = SandboxConfig(seed=11, scale=SCALE, now=dt.datetime(2026, 6, 1, tzinfo=dt.UTC))
+OUT = Path(__file__).parent / "out" / f"warehouse-seed{CONFIG.seed}-scale{SCALE}"
+CHUNK = 15  # dates per worker task; a fresh worker per task bounds the sandbox's memory
+STORE = "st_001"
+MONTH = (dt.date(2025, 6, 1), dt.date(2025, 6, 30))
+DAY = dt.date(2025, 6, 17)
+
+QUERIES: dict[str, tuple[str, list[object]]] = {
+    "daily_sales, 1 store, 1 month": (
+        "SELECT * FROM daily_sales WHERE store_id = ? AND business_date BETWEEN ? AND ?",
+        [STORE, *MONTH],
+    ),
+    "daily_sales, all stores, 1 day": (
+        "SELECT * FROM daily_sales WHERE business_date = ?",
+        [DAY],
+    ),
+    "product_sales, 1 store, 1 month": (
+        "SELECT * FROM product_sales WHERE store_id = ? AND business_date BETWEEN ? AND ?",
+        [STORE, *MONTH],
+    ),
+    "payments_by_method, 1 store, 1 month": (
+        "SELECT * FROM payments_by_method WHERE store_id = ? AND business_date BETWEEN ? AND ?",
+        [STORE, *MONTH],
+    ),
+    "daily_sales, whole year by month": (
+        "SELECT date_trunc('month', business_date) AS m, currency, sum(orders), "
+        "sum(net_revenue) FROM daily_sales GROUP BY ALL ORDER BY ALL",
+        [],
+    ),
+}
+
+
+def _land_dates(root: str, first: dt.date, count: int) -> int:
+    warehouse = Warehouse(Path(root))
+    options = NormaliseOptions(pii="drop")
+    orders = 0
+    for n in range(count):
+        day = first + dt.timedelta(days=n)
+        if warehouse.partition_files("quarantine", day):  # swapped in last: the day is whole
+            continue  # landed by an earlier, interrupted build
+        truth = ground_truth(CONFIG, day)
+        candidates = [Candidate(dict(o)) for o in truth.orders.values()]
+        warehouse.land(normalise_day(candidates, business_date=day, options=options))
+        orders += len(candidates)
+    return orders
+
+
+def build(days: int) -> Path:
+    """Land ``days`` sandbox dates under :data:`OUT` unless a previous run did."""
+    marker = OUT / f"built-{days}"
+    if marker.exists():
+        return OUT
+    started = time.monotonic()
+    chunks = [(FIRST + dt.timedelta(days=s), min(CHUNK, days - s)) for s in range(0, days, CHUNK)]
+    with ProcessPoolExecutor(max_workers=2, max_tasks_per_child=1) as pool:
+        futures = [pool.submit(_land_dates, str(OUT), first, n) for first, n in chunks]
+        orders = sum(f.result() for f in futures)
+    Warehouse(OUT).refresh_views()
+    marker.write_text(f"{orders}\n")
+    print(f"built {days} dates, {orders} orders in {time.monotonic() - started:.0f}s")
+    return OUT
+
+
+def _parquet_connection(root: Path) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(":memory:")
+    con.execute("ATTACH ? AS grafterr (READ_ONLY)", [str(root / "grafterr.duckdb")])
+    con.execute("USE grafterr")
+    return con
+
+
+def _native_connection(root: Path) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(":memory:")
+    for table in TABLES:
+        glob = str(root / "warehouse" / table / "business_date=*" / "*.parquet")
+        con.execute(
+            f'CREATE TABLE "{table}" AS SELECT * FROM read_parquet(?, hive_partitioning = true, '
+            "hive_types = {'business_date': DATE}) ORDER BY business_date, created_at",
+            [glob],
+        )
+    for view in ANALYST_VIEWS:
+        con.execute(f'CREATE VIEW "{view.name}" AS {view.select}')
+    return con
+
+
+def _median(con: duckdb.DuckDBPyConnection, sql: str, params: list[object], runs: int) -> float:
+    con.execute(sql, params).fetchall()  # warm: first open of files and catalog
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        con.execute(sql, params).fetchall()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def _files_read(con: duckdb.DuckDBPyConnection) -> str:
+    plan = con.execute(
+        "EXPLAIN ANALYZE SELECT * FROM daily_sales WHERE business_date = ?", [DAY]
+    ).fetchall()[0][1]
+    scanning = re.findall(r"Scanning Files: (\d+/\d+)", plan)
+    read = re.findall(r"Total Files Read: (\d+)", plan)
+    days = sorted(set(re.findall(r"business_date=(\d{4}-\d{2}-\d{2})", plan)))
+    return f"scans: files scanned {scanning}, files read {read}, dates in file names {days}"
+
+
+def _cli_path(root: Path, runs: int) -> float:
+    """The month query as ``grafterr-pipeline sql`` runs it: attach, query, detach."""
+    warehouse = Warehouse(root)
+    sql, params = QUERIES["daily_sales, 1 store, 1 month"]
+    with warehouse.reader() as reader:
+        reader.query(sql, params)
+        times = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            reader.query(sql, params)
+            times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.warehouse_bench")
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--runs", type=int, default=21)
+    args = parser.parse_args(argv)
+    root = build(args.days)
+    parquet, native = _parquet_connection(root), _native_connection(root)
+    orders = native.execute("SELECT count(*), count(DISTINCT business_date) FROM orders").fetchone()
+    print(f"{orders[0]} orders over {orders[1]} business dates; medians of {args.runs} runs")
+    print(f"{'query':40} {'parquet':>10} {'native':>10} {'ratio':>6}")
+    for name, (sql, params) in QUERIES.items():
+        p, n = _median(parquet, sql, params, args.runs), _median(native, sql, params, args.runs)
+        print(f"{name:40} {p * 1000:8.1f}ms {n * 1000:8.1f}ms {p / n:6.2f}")
+    print(
+        f"{'same month, via sql (attach per stmt)':40} {_cli_path(root, args.runs) * 1000:8.1f}ms"
+    )
+    print(f"EXPLAIN ANALYZE one day of daily_sales ({DAY}): {_files_read(parquet)}")
+
+
+if __name__ == "__main__":
+    main()

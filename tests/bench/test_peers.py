@@ -1,0 +1,99 @@
+"""The peers benchmark's own parts: scoring, the date filter, counting at the sandbox."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+import requests
+
+from bench.__main__ import main as bench_main
+from bench.peers.correctness import OrderRow, Tables, score
+from bench.peers.sandbox import CountingSandbox, Traffic
+from grafterr_pipeline.sandbox import SandboxConfig, ground_truth
+
+NOW = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC)
+DAY = dt.date(2026, 11, 17)
+CONFIG = SandboxConfig(seed=7, scale=5, now=NOW)
+
+
+def _landed_exactly(day: dt.date) -> Tables:
+    truth = ground_truth(CONFIG, day, as_of=NOW)
+    orders = [
+        OrderRow(
+            o["order_id"],
+            dt.datetime.fromisoformat(o["created_at"]),
+            o["store"]["timezone"],
+            o["status"],
+            Decimal(o["totals"]["total"]),
+        )
+        for o in truth.orders.values()
+    ]
+    lines = [o["order_id"] for o in truth.orders.values() for _ in o["items"]]
+    payments = [
+        (o["order_id"], p["status"], Decimal(p["amount"]))
+        for o in truth.orders.values()
+        for p in o["payments"]
+    ]
+    return Tables(orders, lines, payments)
+
+
+def test_score_of_exactly_the_ground_truth_is_exact() -> None:
+    result = score(_landed_exactly(DAY), ground_truth(CONFIG, DAY, as_of=NOW))
+
+    assert result.exact
+    assert result.differences() == []
+
+
+def test_score_counts_an_order_landed_twice_and_names_it() -> None:
+    landed = _landed_exactly(DAY)
+    twice = Tables([*landed.orders, landed.orders[0]], landed.line_order_ids, landed.payments)
+
+    result = score(twice, ground_truth(CONFIG, DAY, as_of=NOW))
+
+    assert not result.exact
+    assert result.duplicates == 1
+    assert "orders +1" in result.differences()
+
+
+def test_a_window_keeps_only_the_orders_of_its_business_date() -> None:
+    window = Tables(
+        [*_landed_exactly(DAY).orders, *_landed_exactly(DAY - dt.timedelta(days=1)).orders],
+        [],
+        [],
+    )
+
+    kept = window.on_date(DAY, dt.time(4, 0))
+
+    assert {row.order_id for row in kept.orders} == set(ground_truth(CONFIG, DAY, as_of=NOW).orders)
+
+
+def test_counting_sandbox_counts_every_answer_and_the_429s() -> None:
+    config = CONFIG.with_changes(rate_limit=0.5, burst=1)
+
+    with CountingSandbox(config) as sandbox:
+        for _ in range(3):
+            requests.get(sandbox.base_url + "orders", headers={"x-api-key": config.api_key},
+                         timeout=5)  # fmt: skip
+        traffic = sandbox.log.traffic()
+
+    assert traffic.requests == 3
+    assert traffic.throttled == 2
+    assert traffic.statuses == {401: 1, 429: 2}
+
+
+@pytest.mark.parametrize("argv", [["nope"], ["--bogus"]], ids=["unknown part", "unknown flag"])
+def test_bench_refuses_a_part_it_does_not_know(argv: list[str]) -> None:
+    assert bench_main(argv) == 2
+
+
+@pytest.mark.parametrize(
+    ("times", "expected"),
+    [((), 0.0), ((0.0, 1.0, 2.0), 0.3), ((0.0, 0.5, 20.0, 20.1, 20.2, 29.0), 0.4)],
+    ids=["none", "all in one window", "busiest window later"],
+)
+def test_peak_rate_is_the_busiest_window(times: tuple[float, ...], expected: float) -> None:
+    traffic = Traffic({200: len(times)}, 0, 0.0, times)
+
+    assert traffic.peak_rate(10.0) == pytest.approx(expected)

@@ -1,0 +1,64 @@
+"""Processes the concurrency and crash tests start: a reader in a loop, a writer to kill.
+
+Run as ``python -m tests.warehouse.procs reader|writer ...`` from the repository root.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+
+from grafterr_pipeline.normalise.day import NormalisedDay
+from grafterr_pipeline.warehouse import Warehouse
+
+READ_SQL = (
+    "SELECT (SELECT count(*) FROM orders WHERE business_date = $1), "
+    "(SELECT sum(total) FROM orders WHERE business_date = $1)::VARCHAR, "
+    "(SELECT count(*) FROM order_items WHERE business_date = $1)"
+)
+
+
+def _say(line: str) -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+def reader(root: str, day: str, seconds: str) -> None:
+    """Query one day in a loop; print one JSON line per answer or error."""
+    warehouse = Warehouse(Path(root))
+    deadline = time.monotonic() + float(seconds)
+    _say("ready")
+    while time.monotonic() < deadline:
+        try:
+            row = warehouse.query(READ_SQL, [dt.date.fromisoformat(day)]).rows[0]
+            _say(json.dumps({"row": list(row)}))
+        except duckdb.Error as err:
+            _say(json.dumps({"error": str(err)}))
+
+
+def writer(root: str, day: str, source: str) -> None:
+    """Land ``day`` with the tables saved under ``source``, over and over, until killed."""
+    tables = {p.stem: pq.read_table(p) for p in Path(source).glob("*.parquet")}
+    quarantine = tables.pop("quarantine")
+    landing = NormalisedDay(dt.date.fromisoformat(day), tables, quarantine)
+    warehouse = Warehouse(Path(root))
+    while True:
+        _say("landing")
+        warehouse.land(landing)
+
+
+def save(day: NormalisedDay, folder: Path) -> None:
+    """Keep ``day``'s tables where :func:`writer` reads them."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, table in {**day.tables, "quarantine": day.quarantine}.items():
+        pq.write_table(table, folder / f"{name}.parquet")
+
+
+if __name__ == "__main__":
+    {"reader": reader, "writer": writer}[sys.argv[1]](*sys.argv[2:])

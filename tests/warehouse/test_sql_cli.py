@@ -1,0 +1,89 @@
+"""``grafterr-pipeline sql``: answers, DuckDB's errors, and a prompt that holds no lock."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from grafterr_pipeline.cli import main
+from grafterr_pipeline.warehouse import RetryPolicy, Warehouse
+
+
+def _sql(warehouse: Warehouse, *args: str) -> int:
+    return main(["sql", "--data-dir", str(warehouse.root), *args])
+
+
+def test_a_query_prints_its_answer(landed: Warehouse, capsys: pytest.CaptureFixture) -> None:
+    code = _sql(
+        landed, "--format", "csv", "SELECT count(DISTINCT business_date) AS days FROM orders"
+    )
+
+    assert code == 0
+    assert capsys.readouterr().out.splitlines() == ["days", "2"]
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("SELECT * FROM no_such_view", "Catalog Error"),
+        ("SELEC 1", "Parser Error"),
+        ("CREATE TABLE t (a INT)", "read-only"),
+    ],
+    ids=["unknown-view", "syntax", "write"],
+)
+def test_a_wrong_query_prints_duckdbs_message_and_fails(
+    landed: Warehouse, capsys: pytest.CaptureFixture, query: str, message: str
+) -> None:
+    code = _sql(landed, query)
+
+    assert code == 1
+    assert message in capsys.readouterr().err
+
+
+def test_a_missing_database_says_how_to_make_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    code = main(["sql", "--data-dir", str(tmp_path), "SELECT 1"])
+
+    assert code == 2
+    assert "run `grafterr-pipeline demo` or `run` first" in capsys.readouterr().err
+
+
+def test_the_prompt_runs_statements_and_lets_the_pipeline_refresh_between_them(
+    landed: Warehouse, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    refreshed: list[bool] = []
+
+    def lines() -> Iterator[str]:
+        yield "SELECT count(*) AS n"
+        yield "FROM orders;"
+        yield "SELECT oops;"
+        refreshed.append(_refresh_while_the_prompt_is_open(landed))
+        yield "SELECT 42 AS answer;"
+
+    feed = lines()
+
+    def fake_input(prompt: str = "") -> str:
+        try:
+            return next(feed)
+        except StopIteration:
+            raise EOFError from None
+
+    monkeypatch.setattr(builtins, "input", fake_input)
+    code = _sql(landed)
+    out, err = capsys.readouterr()
+
+    assert code == 0
+    assert refreshed == [True]
+    assert "answer" in out and "42" in out
+    assert 'Binder Error: Referenced column "oops"' in err
+
+
+def _refresh_while_the_prompt_is_open(warehouse: Warehouse) -> bool:
+    with duckdb.connect(str(warehouse.database)) as con:  # would fail if the prompt held it
+        con.execute("DROP TABLE _grafterr_views")
+    return warehouse.refresh_views(policy=RetryPolicy(patience=0.0))
