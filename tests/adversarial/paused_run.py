@@ -22,10 +22,11 @@ _write_table = pq.write_table
 
 def _write_then_stall(table: Any, where: Any, *args: Any, **kwargs: Any) -> None:
     _write_table(table, where, *args, **kwargs)
-    path = Path(str(where))
+    path = Path(str(getattr(where, "name", where)))  # a path, or a file opened on one
     if "orders" in path.parts:
-        with open(path, "r+b") as half:
-            half.truncate(path.stat().st_size // 2)
+        if hasattr(where, "flush"):
+            where.flush()
+        os.truncate(path, path.stat().st_size // 2)
         Path(os.environ["PAUSED_MARKER"]).write_text(str(path))
         time.sleep(120)  # the test kills us long before; ends by itself if it does not
 

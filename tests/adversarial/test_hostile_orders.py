@@ -119,8 +119,9 @@ def landed(tmp_path_factory: pytest.TempPathFactory) -> Landed:
             steps.pull_raw(settings, client, DAY)
     steps.merge_orders(settings, DAY)
     steps.land_tables(settings, DAY)
-
     warehouse = Warehouse(root)
+    warehouse.refresh_views()
+
     rows = warehouse.query("SELECT order_id, reason FROM quarantine").rows
     return Landed(warehouse, root, dict(rows))
 
