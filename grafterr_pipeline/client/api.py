@@ -202,12 +202,11 @@ class GrafterrClient:
         first = self._fetch_page(window, 1, recorder)
         self._check_page_cap(window, first.total_pages)
         rest = range(2, first.total_pages + 1)
-        pages = [first, *self._pool.map(lambda n: self._fetch_page(window, n, recorder), rest)]
-        # The window may have grown while it was read: follow it to its new end, within the cap.
-        while (wanted := max(page.total_pages for page in pages)) > len(pages):
-            self._check_page_cap(window, wanted)
-            pages.append(self._fetch_page(window, len(pages) + 1, recorder))
-        return pages
+        # Only the pages the first one announced: had the window grown meanwhile, a later page
+        # says so in its meta and the read is not accepted anyway (``unsettled_reason``), so
+        # following the growth would only let a server that always reports one more page keep
+        # the pull paging until max_pages.
+        return [first, *self._pool.map(lambda n: self._fetch_page(window, n, recorder), rest)]
 
     def _check_page_cap(self, window: _Window, total_pages: int) -> None:
         if total_pages > self._paging.max_pages:

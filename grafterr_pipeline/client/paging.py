@@ -103,6 +103,9 @@ def unsettled_reason(pages: Sequence[Page], distinct: int) -> str | None:
     totals = sorted({page.total for page in pages})
     if len(totals) > 1:
         return f"meta.total moved between {totals[0]} and {totals[-1]} while paging"
+    counts = sorted({page.total_pages for page in pages})
+    if len(counts) > 1:
+        return f"meta.total_pages moved between {counts[0]} and {counts[-1]} while paging"
     if distinct != totals[0]:
         return f"{distinct} distinct orders came back but meta.total says {totals[0]}"
     return None

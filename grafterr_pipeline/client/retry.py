@@ -62,7 +62,8 @@ def parse_retry_after(value: str | None, *, now: dt.datetime) -> float | None:
     text = (value or "").strip()
     if not text:
         return None
-    if text.isdigit():
+    # ASCII digits only: str.isdigit() also accepts "²" and other digits int() refuses.
+    if text.isascii() and text.isdigit():
         return float(int(text))
     try:
         when = parsedate_to_datetime(text)

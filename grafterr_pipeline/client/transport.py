@@ -11,6 +11,7 @@ with every secret masked.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import random
 import time
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import requests
+from urllib3.exceptions import ReadTimeoutError
 
 from grafterr_pipeline.client.auth import TokenProvider
 from grafterr_pipeline.client.ratelimit import RateLimiter
@@ -163,7 +165,11 @@ class Transport:
         return headers
 
     def _network_failure(self, call: Call, err: requests.RequestException) -> _Failure:
-        if isinstance(err, requests.Timeout):
+        # requests re-raises a read timeout met while reading the body as a ConnectionError
+        # (psf/requests#5430); it is still a timeout.
+        if isinstance(err, requests.Timeout) or any(
+            isinstance(arg, ReadTimeoutError) for arg in err.args
+        ):
             cause = "timeout"
         elif isinstance(err, requests.ConnectionError):
             cause = "connection"
@@ -197,8 +203,16 @@ class Transport:
         )
 
     def _parse(self, call: Call, response: requests.Response) -> Reply | _Failure:
+        # Strictly UTF-8 (RFC 8259, section 8.1), as the raw archive is read later: requests'
+        # own .json() falls back to decoding with replacement characters, which let in a page
+        # that the merge step then could never read.
         try:
-            body = response.json()
+            body = json.loads(response.content.decode("utf-8"))
+        except UnicodeDecodeError as err:
+            detail = f"the body is not UTF-8 (byte {err.start}: {err.reason})"
+            return _Failure("malformed", detail, error=err)
+        except RecursionError as err:
+            return _Failure("malformed", "the body is JSON nested too deeply to read", error=err)
         except ValueError as err:
             return _Failure("malformed", "the body is not JSON", error=err)
         problem = call.validate(body) if call.validate else None
@@ -288,7 +302,7 @@ class Transport:
     def _server_message(self, response: requests.Response) -> str:
         try:
             body = response.json()
-        except ValueError:
+        except (ValueError, RecursionError):
             body = None
         if isinstance(body, dict) and "message" in body:
             text = str(body["message"])

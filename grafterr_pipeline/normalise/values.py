@@ -35,6 +35,10 @@ _MAX_ID_LENGTH = 128
 MAX_INT = 2**62 - 1
 # Columns such as covers land as int32.
 MAX_INT32 = 2**31 - 1
+# Instants this close to the calendar's ends cannot be moved to a store's zone or back past a
+# cut-off without OverflowError, so they are refused with a reason rather than crash the day.
+_EARLIEST = dt.datetime(1, 1, 3, tzinfo=dt.UTC)
+_LATEST = dt.datetime(9999, 12, 29, tzinfo=dt.UTC)
 
 
 def loads(raw: str | bytes) -> Any:
@@ -43,14 +47,43 @@ def loads(raw: str | bytes) -> Any:
 
 
 def _default(value: object) -> object:
+    # A number stays a number: written as a string it would be judged by the stricter rules for
+    # money text when read back, and a valid 1e3 or 25.850 would be quarantined at landing.
     if isinstance(value, Decimal):
+        if value.is_finite() and value == value.to_integral_value():
+            return int(value)
+        if value.is_finite() and Decimal(repr(float(value))) == value:
+            return float(value)
         return str(value)
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
 def dumps(value: Any) -> str:
-    """Serialise ``value`` as compact JSON, writing Decimals as their exact text."""
-    return json.dumps(value, default=_default, ensure_ascii=False, separators=(",", ":"))
+    """Serialise ``value`` as compact JSON, writing Decimals as their exact text.
+
+    Text that is not valid Unicode (a lone surrogate, from an escape such as ``"\\ud83c"``)
+    cannot be stored as UTF-8; it is written escaped, as ASCII, so the JSON stays exact.
+    """
+    text = json.dumps(value, default=_default, ensure_ascii=False, separators=(",", ":"))
+    if _is_unicode(text):
+        return text
+    return json.dumps(value, default=_default, ensure_ascii=True, separators=(",", ":"))
+
+
+def _is_unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _checked_text(value: str, field: str) -> str:
+    if not value.isascii() and not _is_unicode(value):
+        raise InvalidOrderError(
+            f"{field}: {value!r} is not valid Unicode text (a lone UTF-16 surrogate)"
+        )
+    return value
 
 
 def read_money(value: object, field: str) -> Decimal | None:
@@ -95,7 +128,13 @@ def read_timestamp(value: object, field: str, *, required: bool = True) -> dt.da
         raise InvalidOrderError(
             f"{field}: {value!r} has no UTC offset; naive timestamps are invalid, not local time"
         )
-    return parsed.astimezone(dt.UTC)
+    try:
+        instant = parsed.astimezone(dt.UTC)
+    except OverflowError as err:
+        raise InvalidOrderError(f"{field}: {value!r} is outside the calendar") from err
+    if not _EARLIEST <= instant <= _LATEST:
+        raise InvalidOrderError(f"{field}: {value!r} is too near the calendar's ends to use")
+    return instant
 
 
 def read_id(value: object, field: str, *, required: bool = True) -> str | None:
@@ -105,7 +144,7 @@ def read_id(value: object, field: str, *, required: bool = True) -> str | None:
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     if isinstance(value, str) and value.strip() and len(value) <= _MAX_ID_LENGTH:
-        return value
+        return _checked_text(value, field)
     raise InvalidOrderError(f"{field}: {value!r} is not an identifier")
 
 
@@ -136,8 +175,10 @@ def read_int(
 
 def read_text(value: object, field: str) -> str | None:
     """Read optional text; numbers are accepted as their text, other types are invalid."""
-    if value is None or isinstance(value, str):
+    if value is None:
         return value
+    if isinstance(value, str):
+        return _checked_text(value, field)
     if isinstance(value, int | Decimal) and not isinstance(value, bool):
         return str(value)
     raise InvalidOrderError(f"{field}: {type(value).__name__} is not text")
