@@ -16,9 +16,11 @@ import datetime as dt
 import gzip
 import logging
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
+
+import pyarrow as pa
 
 from grafterr_pipeline.businessdate import pull_window
 from grafterr_pipeline.client import GrafterrClient, PullStats
@@ -26,6 +28,7 @@ from grafterr_pipeline.merge import Candidate, MergedDay
 from grafterr_pipeline.normalise import NormaliseOptions, dumps, loads
 from grafterr_pipeline.normalise.day import NormalisedDay, merge_day
 from grafterr_pipeline.normalise.fast import normalise_staged
+from grafterr_pipeline.normalise.schema import QUARANTINE
 from grafterr_pipeline.settings import Settings
 from grafterr_pipeline.warehouse import Warehouse, WrittenPartition, read_raw_orders
 from grafterr_pipeline.warehouse.files import atomic_write
@@ -46,6 +49,7 @@ __all__ = [
     "read_merged",
     "stage_webhook_deltas",
     "warehouse_of",
+    "with_webhook_quarantine",
 ]
 
 logger = logging.getLogger(__name__)
@@ -192,8 +196,32 @@ def land_tables(settings: Settings, business_date: dt.date) -> LandedDay:
         business_date=business_date,
         options=normalise_options(settings),
     )
+    day = with_webhook_quarantine(day, read_staged_deltas(settings.data_dir, business_date))
     written = warehouse_of(settings).land(day)
     return LandedDay(day, written)
+
+
+def with_webhook_quarantine(day: NormalisedDay, deltas: StagedDeltas) -> NormalisedDay:
+    """``day`` with the date's unusable webhook deliveries added to its quarantine.
+
+    The inbox keeps their exact bytes; the warehouse row keeps their text (undecodable bytes
+    escaped) and reason, so the partition's quarantine check names them too.
+    """
+    if not deltas.quarantined:
+        return day
+    rows = [
+        {
+            "source": "webhook",
+            "order_id": item.order_id,
+            "business_date": day.business_date,
+            "reason": item.reason,
+            "raw_json": item.raw.decode("utf-8", errors="backslashreplace"),
+            "quarantined_at": item.received_at,
+        }
+        for item in deltas.quarantined
+    ]
+    extra = pa.Table.from_pylist(rows, schema=QUARANTINE)
+    return replace(day, quarantine=pa.concat_tables([day.quarantine, extra]))
 
 
 def warehouse_of(settings: Settings) -> Warehouse:

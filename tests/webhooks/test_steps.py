@@ -10,7 +10,12 @@ from pathlib import Path
 import pytest
 
 from grafterr_pipeline.settings import Secret, Settings
-from grafterr_pipeline.steps import merge_with_webhooks, read_merged, stage_webhook_deltas
+from grafterr_pipeline.steps import (
+    land_tables,
+    merge_with_webhooks,
+    read_merged,
+    stage_webhook_deltas,
+)
 from grafterr_pipeline.warehouse.raw import write_raw_pull
 from grafterr_pipeline.webhooks import Dating, SqliteInbox, read_delivery
 from grafterr_pipeline.webhooks.deltas import read_staged_deltas
@@ -133,3 +138,28 @@ def test_merge_without_staged_deltas_uses_the_pull_alone(settings: Settings) -> 
 
     assert _winners(settings) == {"ord_1": ("api", "completed")}
     assert report.deltas.events == []
+
+
+def test_unusable_deliveries_reach_the_warehouse_quarantine_of_their_date(
+    settings: Settings,
+) -> None:
+    _pull(settings, make_order(order_id="ord_1"))
+    # Undatable deliveries are dated by their arrival: 02:00 on 1 December is still the 30th.
+    arrived = dt.datetime(2026, 12, 1, 2, 0, tzinfo=dt.UTC)
+    with SqliteInbox(settings.inbox_path) as inbox:
+        inbox.record(read_delivery(b'{"event_id": "evt_x"', received_at=arrived, dating=Dating()))
+        broken = delivery(
+            "evt_y", kind="updated", order_id="ord_2", created_at="2026-11-30T12:00:00"
+        )
+        inbox.record(read_delivery(body(broken), received_at=arrived, dating=Dating()))
+
+    stage_webhook_deltas(settings, DAY)
+    merge_with_webhooks(settings, DAY)
+    staged = read_staged_deltas(settings.data_dir, DAY)
+    landed = land_tables(settings, DAY)
+
+    rows = landed.day.quarantine.to_pylist()
+    webhook_rows = [r for r in rows if r["source"] == "webhook"]
+    assert len(webhook_rows) == len(staged.quarantined) == 2
+    assert all(r["reason"] and r["raw_json"] for r in webhook_rows)
+    assert landed.day.tables["orders"]["order_id"].to_pylist() == ["ord_1"]
