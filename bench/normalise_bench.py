@@ -82,7 +82,7 @@ def run_fast(source: Path, out: Path) -> None:
     from grafterr_pipeline.normalise import NormaliseOptions
     from grafterr_pipeline.normalise.fast import CAND, iter_chunks
     from grafterr_pipeline.normalise.schema import WAREHOUSE_TABLES
-    from grafterr_pipeline.warehouse.parquet import ROW_GROUP_SIZE
+    from grafterr_pipeline.warehouse.parquet import ROW_GROUP_ROWS
 
     options = NormaliseOptions(pii="hash", pii_salt="bench-salt")
     writers = {
@@ -91,7 +91,7 @@ def run_fast(source: Path, out: Path) -> None:
     }
     for chunk in iter_chunks([source], business_date=POOL_DATE, options=options):
         for name, table in chunk.tables.items():
-            writers[name].write_table(table.drop_columns([CAND]), row_group_size=ROW_GROUP_SIZE)
+            writers[name].write_table(table.drop_columns([CAND]), row_group_size=ROW_GROUP_ROWS)
         writers["quarantine"].write_table(chunk.quarantine)
     for writer in writers.values():
         writer.close()
