@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TypeVar
 
 from dagster import Definitions, EnvVar, define_asset_job
 
@@ -22,7 +23,10 @@ from grafterr_pipeline.defs.partitions import business_date_partitions
 from grafterr_pipeline.defs.resources import GrafterrResource
 from grafterr_pipeline.defs.schedules import build_daily_schedule
 from grafterr_pipeline.defs.sensors import build_webhook_sensor
+from grafterr_pipeline.errors import ConfigurationError
 from grafterr_pipeline.settings import Secret, default_inbox_path
+
+T = TypeVar("T")
 
 __all__ = ["build_definitions", "defs"]
 
@@ -37,18 +41,29 @@ def _optional_secret(env: Mapping[str, str], name: str) -> Secret | None:
     return Secret(env[name]) if env.get(name) else None
 
 
+def _parsed(env: Mapping[str, str], name: str, default: str, parse: Callable[[str], T]) -> T:
+    """``parse`` the variable ``name``; a bad value fails naming it, not as a traceback."""
+    text = (env.get(name) or default).strip()
+    try:
+        return parse(text)
+    except ValueError as err:
+        raise ConfigurationError(f"{name}={text!r} is not valid: {err}") from err
+
+
 def build_definitions(env: Mapping[str, str] | None = None) -> Definitions:
     """Build the definitions from ``env`` (default ``os.environ``)."""
     env = os.environ if env is None else env
     timezone = env.get("GRAFTERR_TIMEZONE") or "Europe/London"
     cutoff_text = env.get("GRAFTERR_BUSINESS_DAY_CUTOFF") or "04:00"
-    cutoff = parse_cutoff(cutoff_text)
-    lookback = int(env.get("GRAFTERR_LOOKBACK_DAYS") or 3)
-    start_date = env.get("GRAFTERR_START_DATE") or DEFAULT_START_DATE
+    cutoff = _parsed(env, "GRAFTERR_BUSINESS_DAY_CUTOFF", "04:00", parse_cutoff)
+    lookback = _parsed(env, "GRAFTERR_LOOKBACK_DAYS", "3", int)
+    start_date = _parsed(env, "GRAFTERR_START_DATE", DEFAULT_START_DATE, dt.date.fromisoformat)
+    rate = _parsed(env, "GRAFTERR_RATE_LIMIT", "", lambda t: float(t) if t else None)
+    page_size = _parsed(env, "GRAFTERR_PAGE_SIZE", "200", int)
     data_dir = env.get("GRAFTERR_DATA_DIR") or "data"
     inbox = env.get("GRAFTERR_WEBHOOK_INBOX") or str(default_inbox_path(Path(data_dir)))
     partitions = business_date_partitions(
-        start_date=start_date,
+        start_date=start_date.isoformat(),
         timezone=timezone,
         cutoff=cutoff,
     )
@@ -58,21 +73,21 @@ def build_definitions(env: Mapping[str, str] | None = None) -> Definitions:
         selection=assets,
         description="Pulls, merges, normalises and lands one business date of Grafterr orders.",
     )
-    rate = env.get("GRAFTERR_RATE_LIMIT")
     grafterr = GrafterrResource(
         environment=env.get("GRAFTERR_ENVIRONMENT") or "local",
         base_url=env.get("GRAFTERR_BASE_URL") or None,
         client_id=EnvVar("GRAFTERR_CLIENT_ID"),
         client_secret=EnvVar("GRAFTERR_CLIENT_SECRET"),
         api_key=EnvVar("GRAFTERR_API_KEY"),
-        rate_limit=float(rate) if rate else None,
+        rate_limit=rate,
         data_dir=data_dir,
+        warehouse_uri=env.get("GRAFTERR_WAREHOUSE_URI") or None,
         webhook_inbox=inbox,
         inbox_url=_optional_env(env, "GRAFTERR_INBOX_URL"),
         timezone=timezone,
         business_day_cutoff=cutoff_text,
         lookback_days=lookback,
-        page_size=int(env.get("GRAFTERR_PAGE_SIZE") or 200),
+        page_size=page_size,
         pii=env.get("GRAFTERR_PII") or "hash",
         pii_salt=_optional_env(env, "GRAFTERR_PII_SALT"),
     )
@@ -92,7 +107,7 @@ def build_definitions(env: Mapping[str, str] | None = None) -> Definitions:
                 inbox_url=_optional_secret(env, "GRAFTERR_INBOX_URL"),
                 timezone=timezone,
                 cutoff=cutoff,
-                start_date=dt.date.fromisoformat(start_date),
+                start_date=start_date,
             )
         ],
         resources={"grafterr": grafterr},

@@ -46,8 +46,10 @@ def _point_at_sandbox(server: SandboxServer, config: SandboxConfig, data_dir: Pa
 
 
 def _print_day(day: DayResult) -> None:
-    state = "ok" if day.success else "FAILED"
-    print(f"  {day.business_date}: {state}, {day.orders} orders", flush=True)
+    if day.success:
+        print(f"  {day.business_date}: ok, {day.orders} orders", flush=True)
+    else:
+        print(f"  {day.business_date}: FAILED: {day.error}", flush=True)
 
 
 def run_demo(*, days: int = 7, seed: int = 7, data_dir: str | None = None) -> int:
@@ -71,6 +73,6 @@ def run_demo(*, days: int = 7, seed: int = 7, data_dir: str | None = None) -> in
     print("\norders and revenue per business date, channel and currency (from daily_sales):")
     format_result(warehouse.query(DEMO_SUMMARY_SQL), "table", sys.stdout)
     print(f"\nDuckDB database: {warehouse.database}")
-    print('query it with: grafterr-pipeline sql "SELECT * FROM daily_sales LIMIT 5"')
+    print('query it with: .venv/bin/grafterr-pipeline sql "SELECT * FROM daily_sales LIMIT 5"')
     print(f"done in {time.monotonic() - started:.1f}s; see the runs with `make ui`")
     return 0

@@ -18,8 +18,9 @@ __all__ = ["DayResult", "date_range", "materialise_dates", "run_range"]
 logger = logging.getLogger(__name__)
 
 JOB_NAME = "grafterr_orders_job"
-# Dagster's own console logger repeats every event; the pipeline's loggers say what matters.
-_QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+# Dagster's own console logger repeats every event, and a failure's whole traceback twice; the
+# pipeline's loggers say what matters and a failed date prints its root error in one line.
+_QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class DayResult:
     success: bool
     run_id: str
     orders: int
+    error: str = ""
 
 
 def date_range(start: str, end: str) -> list[dt.date]:
@@ -58,6 +60,17 @@ def _orders_of(result: object) -> int:
     return 0
 
 
+def _failure_of(result: object) -> str:
+    """The root cause of the first failed step, in one line; empty when nothing failed."""
+    for event in result.all_events:  # type: ignore[attr-defined]
+        if event.is_step_failure:
+            error = event.step_failure_data.error
+            while error.cause is not None:
+                error = error.cause
+            return " ".join(error.message.split())
+    return ""
+
+
 def materialise_dates(
     dates: list[dt.date],
     *,
@@ -80,7 +93,9 @@ def materialise_dates(
             run_config=_QUIET,
             raise_on_error=False,
         )
-        outcome = DayResult(day, result.success, result.run_id, _orders_of(result))
+        outcome = DayResult(
+            day, result.success, result.run_id, _orders_of(result), _failure_of(result)
+        )
         results.append(outcome)
         if on_day:
             on_day(outcome)
@@ -88,8 +103,10 @@ def materialise_dates(
 
 
 def _print_day(day: DayResult) -> None:
-    state = "ok" if day.success else "FAILED"
-    print(f"{day.business_date}: {state}, {day.orders} orders (run {day.run_id[:8]})")
+    if day.success:
+        print(f"{day.business_date}: ok, {day.orders} orders (run {day.run_id[:8]})")
+    else:
+        print(f"{day.business_date}: FAILED (run {day.run_id[:8]}): {day.error}")
 
 
 def run_range(*, start: str, end: str) -> int:

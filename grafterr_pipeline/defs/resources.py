@@ -24,6 +24,7 @@ class GrafterrResource(ConfigurableResource):
     api_key: str
     rate_limit: float | None = None
     data_dir: str = "data"
+    warehouse_uri: str | None = None
     webhook_inbox: str | None = None
     inbox_url: str | None = None
     timezone: str = "Europe/London"
@@ -43,6 +44,7 @@ class GrafterrResource(ConfigurableResource):
             "GRAFTERR_API_KEY": self.api_key,
             "GRAFTERR_RATE_LIMIT": "" if self.rate_limit is None else str(self.rate_limit),
             "GRAFTERR_DATA_DIR": self.data_dir,
+            "GRAFTERR_WAREHOUSE_URI": self.warehouse_uri or "",
             "GRAFTERR_WEBHOOK_INBOX": self.webhook_inbox or "",
             "GRAFTERR_INBOX_URL": self.inbox_url or "",
             "GRAFTERR_TIMEZONE": self.timezone,

@@ -13,6 +13,7 @@ import pytest
 
 from grafterr_pipeline.definitions import build_definitions
 from grafterr_pipeline.defs.schedules import business_dates_for_tick
+from grafterr_pipeline.errors import ConfigurationError
 
 ASSET_NAMES = (
     "raw_orders",
@@ -164,3 +165,27 @@ def test_only_the_asset_that_calls_grafterr_takes_a_slot_of_the_api_pool() -> No
 
     assert pools["raw_orders"] == {"grafterr_api"}
     assert all(not p for name, p in pools.items() if name != "raw_orders")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "GRAFTERR_START_DATE",
+        "GRAFTERR_LOOKBACK_DAYS",
+        "GRAFTERR_RATE_LIMIT",
+        "GRAFTERR_PAGE_SIZE",
+        "GRAFTERR_BUSINESS_DAY_CUTOFF",
+    ],
+)
+def test_a_malformed_setting_fails_the_code_location_naming_it(name: str) -> None:
+    with pytest.raises(ConfigurationError, match=name):
+        build_definitions({**ENV, name: "2026-13-01x"})
+
+
+def test_the_warehouse_uri_reaches_the_assets_resource(tmp_path: Path) -> None:
+    uri = (tmp_path / "elsewhere").as_uri()
+    defs = build_definitions({**ENV, "GRAFTERR_WAREHOUSE_URI": uri})
+
+    resource = defs.resources["grafterr"]
+
+    assert resource.warehouse_uri == uri
