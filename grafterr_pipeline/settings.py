@@ -5,7 +5,7 @@ Secrets are only ever read from the environment and are wrapped in :class:`Secre
 without leaking anything. A missing credential fails when settings are built, naming the
 variable, rather than later as a 401.
 
-Everything the contract (``shared/grafterr-api.md``) marks *assumed* -- paths, query parameter
+Everything the contract (``docs/grafterr-api.md``) marks *assumed* -- paths, query parameter
 names, envelope keys -- lives in :class:`ApiNames`, the one place to change when Grafterr
 publishes the real names.
 """

@@ -1,6 +1,6 @@
 """A local simulator of the Grafterr API, for tests, the demo and running by hand.
 
-It implements ``shared/grafterr-api.md`` over HTTP on loopback, serves deterministic orders from
+It implements ``docs/grafterr-api.md`` over HTTP on loopback, serves deterministic orders from
 a seed, injects the faults and takes the liberties the contract allows when asked, delivers the
 webhook events, and reports the ground truth a correct pipeline must end with. See
 ``docs/sandbox.md``.

@@ -1,4 +1,4 @@
-"""The sandbox's HTTP API: a Starlette app implementing ``shared/grafterr-api.md`` exactly.
+"""The sandbox's HTTP API: a Starlette app implementing ``docs/grafterr-api.md`` exactly.
 
 Routes (optionally under ``SandboxConfig.base_path``)::
 

@@ -145,7 +145,7 @@ def _announce(server: SandboxServer) -> None:
     logger.info("Grafterr sandbox serving at %s  (%r)", server.base_url, config)
     logger.info(
         "  export GRAFTERR_ENVIRONMENT=local GRAFTERR_BASE_URL=%s GRAFTERR_CLIENT_ID=%s "
-        "GRAFTERR_CLIENT_SECRET=%s GRAFTERR_API_KEY=%s",
+        "GRAFTERR_CLIENT_SECRET=%s GRAFTERR_API_KEY=%s GRAFTERR_PII_SALT=local-demo-salt",
         server.base_url, config.client_id, config.client_secret, config.api_key,
     )  # fmt: skip
     logger.info("  press Ctrl-C to stop")
