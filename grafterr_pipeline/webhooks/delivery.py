@@ -138,7 +138,8 @@ def _event(raw: bytes, received_at: dt.datetime, dating: Dating) -> InboxEvent:
     body = _json_object(raw)
     event_id = _text(body.get("event_id"), "event_id")
     event_type = body.get("event_type")
-    if event_type not in EVENT_TYPES:
+    # A list or an object here is unhashable: a set lookup would raise instead of answering.
+    if not isinstance(event_type, str) or event_type not in EVENT_TYPES:
         raise _Unusable(f"event_type {event_type!r} is not one of the six order events",
                         event_id=event_id)  # fmt: skip
     order = body.get("data")
@@ -170,6 +171,8 @@ def _json_object(raw: bytes) -> dict[str, Any]:
         raise _Unusable(f"body is not UTF-8 (byte {err.start})") from err
     try:
         body = loads(text)
+    except RecursionError as err:  # the C decoder's depth guard; not a ValueError
+        raise _Unusable("body is JSON nested too deeply to read") from err
     except ValueError as err:
         raise _Unusable(f"body is not JSON: {err}") from err
     if not isinstance(body, dict):
@@ -194,7 +197,8 @@ def _business_date(order: Mapping[str, Any], dating: Dating, **known: Any) -> dt
     tz_name = store.get("timezone") if isinstance(store, dict) else None
     try:
         zone(tz_name)  # type: ignore[arg-type]
-    except (ZoneInfoNotFoundError, ValueError, TypeError) as err:
+    # OSError: zoneinfo looks the name up as a file, and a long one is ENAMETOOLONG.
+    except (ZoneInfoNotFoundError, ValueError, TypeError, OSError) as err:
         raise _Unusable(f"data.store.timezone {tz_name!r} is not an IANA time zone",
                         **known) from err  # fmt: skip
     return business_date_of(created_at, tz_name, dating.cutoff)  # type: ignore[arg-type]

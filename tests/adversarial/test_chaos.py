@@ -3,8 +3,10 @@
 A fault-free sandbox and a chaotic one serve the same seed. The chaotic one fails a tenth of
 requests with 500 or 504, throttles with 429s (a third of the week with each ``Retry-After``
 form), resets connections, cuts bodies short, issues tokens that live 5 seconds and moves orders
-between pages while they are read. Both weeks run through Dagster; the warehouses must be equal
-row for row, and equal to the sandbox's ground truth.
+between pages while they are read. Both also post the week's webhooks to a receiver on loopback
+before the runs: once each and in order for the calm one, a third of them twice and a third late
+for the chaotic one. Both weeks run through Dagster; the warehouses must be equal row for row
+(the ``source`` of every order included), and equal to the sandbox's ground truth.
 """
 
 from __future__ import annotations
@@ -20,7 +22,11 @@ from dagster import AssetKey, DagsterInstance
 from grafterr_pipeline.cli.run import materialise_dates
 from grafterr_pipeline.sandbox import SandboxConfig, SandboxServer, ground_truth
 from grafterr_pipeline.sandbox.environment import pipeline_environment
+from grafterr_pipeline.sandbox.webhooks import DeliveryReport, deliver_events
+from grafterr_pipeline.settings import Secret, WebhookSettings, default_inbox_path
 from grafterr_pipeline.warehouse import Warehouse
+from grafterr_pipeline.webhooks import WebhookServer
+from tests.webhooks.helpers import TOKEN, rows
 
 pytestmark = pytest.mark.slow
 
@@ -33,7 +39,10 @@ CALM = SandboxConfig(
 CHAOS = CALM.with_changes(
     fail_500=0.05, fail_504=0.05, delay_504=0.01, reset_share=0.03, truncate_share=0.03,
     token_ttl=5.0, drift_share=0.2, drift_pages=3, rate_limit=15.0, burst=3,
+    webhook_duplicates=0.3, webhook_out_of_order=0.3,
 )  # fmt: skip
+# Before the first order of the week anywhere (Asia/Kolkata opens first, at UTC+05:30).
+EVENTS_FROM = dt.datetime(2026, 11, 15, 22, 0, tzinfo=dt.UTC)
 # Each Retry-After form throttles part of the week.
 STYLES = {"seconds": WEEK[:3], "http-date": WEEK[3:5], "none": WEEK[5:]}
 TABLES = ["orders", "order_items", "order_item_modifiers", "payments"]
@@ -45,9 +54,20 @@ class Week:
     succeeded: list[bool]
     retries: Counter[str]
     rereads: int
+    webhooks: DeliveryReport
+    inbox: Path
+
+
+def deliver_webhooks(root: Path, sender: SandboxConfig) -> DeliveryReport:
+    """Post every event up to NOW to a receiver whose inbox is the one the runs will read."""
+    settings = WebhookSettings(token=Secret(TOKEN), inbox_path=default_inbox_path(root))
+    with WebhookServer(settings) as receiver:
+        config = sender.with_changes(webhook_url=receiver.url_for(TOKEN), webhook_rate=10_000.0)
+        return deliver_events(config, EVENTS_FROM, NOW)
 
 
 def run_week(root: Path, plan: dict[SandboxConfig, list[dt.date]], *, told: float) -> Week:
+    webhooks = deliver_webhooks(root, next(iter(plan)))
     succeeded: list[bool] = []
     retries: Counter[str] = Counter()
     rereads = 0
@@ -60,6 +80,7 @@ def run_week(root: Path, plan: dict[SandboxConfig, list[dt.date]], *, told: floa
                 for name, value in {**variables, "GRAFTERR_PII_SALT": "chaos-salt"}.items():
                     env.setenv(name, value)
                 env.setenv("GRAFTERR_PAGE_SIZE", "10")
+                env.delenv("GRAFTERR_WEBHOOK_INBOX", raising=False)
                 succeeded += [day.success for day in materialise_dates(dates, instance=instance)]
         raw = instance.fetch_materializations(AssetKey("raw_orders"), limit=len(WEEK))
         for record in raw.records:
@@ -69,7 +90,7 @@ def run_week(root: Path, plan: dict[SandboxConfig, list[dt.date]], *, told: floa
                 if part != "none":
                     cause, count = part.split(": ")
                     retries[cause] += int(count)
-    return Week(Warehouse(root), succeeded, retries, rereads)
+    return Week(Warehouse(root), succeeded, retries, rereads, webhooks, default_inbox_path(root))
 
 
 @pytest.fixture(scope="module")
@@ -93,6 +114,27 @@ def test_the_chaos_really_happened(chaos: Week) -> None:
     assert {"500", "504", "429"} <= set(chaos.retries)
     assert set(chaos.retries) & {"connection", "truncated", "malformed"}
     assert chaos.rereads >= 1
+
+
+def _arrival(week: Week) -> tuple[int, list[str]]:
+    repeats = rows(week.inbox, "SELECT sum(deliveries) - count(*) FROM events")[0][0]
+    updates = [r[0] for r in rows(week.inbox, "SELECT updated_at FROM events ORDER BY seq")]
+    return repeats, updates
+
+
+def test_the_webhooks_came_duplicated_and_out_of_order_only_in_the_chaos(
+    chaos: Week, calm: Week
+) -> None:
+    chaos_repeats, chaos_updates = _arrival(chaos)
+    calm_repeats, calm_updates = _arrival(calm)
+    sources = chaos.warehouse.query("SELECT DISTINCT source FROM orders").rows
+
+    assert chaos.webhooks.failed == calm.webhooks.failed == []
+    assert sorted(chaos_updates) == sorted(calm_updates) != []
+    assert chaos_repeats > 0
+    assert chaos_updates != sorted(chaos_updates, key=dt.datetime.fromisoformat)
+    assert calm_repeats == 0
+    assert any("webhook" in source for (source,) in sources), sources
 
 
 @pytest.mark.parametrize("table", [*TABLES, "quarantine"])
