@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import lru_cache
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 __all__ = [
     "EARLIEST_UTC_OFFSET",
@@ -32,7 +32,12 @@ LATEST_UTC_OFFSET = dt.timedelta(hours=12)
 @lru_cache(maxsize=256)
 def zone(name: str) -> ZoneInfo:
     """Return the time zone ``name``, cached; raises ``ZoneInfoNotFoundError`` if unknown."""
-    return ZoneInfo(name)
+    try:
+        return ZoneInfo(name)
+    except OSError as err:
+        # ZoneInfo reads the name as a file path: a very long or odd name (data from an
+        # order) fails as OSError, which callers expect as an unknown zone.
+        raise ZoneInfoNotFoundError(f"no time zone named {name[:64]!r}") from err
 
 
 def parse_cutoff(text: str) -> dt.time:

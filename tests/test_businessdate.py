@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfoNotFoundError
 
 import pytest
 
@@ -65,3 +66,8 @@ def test_pull_window_holds_the_whole_business_day_in_any_zone(zone: str) -> None
 def test_cutoff_must_be_a_time_of_day(text: str) -> None:
     with pytest.raises(ValueError, match="HH:MM"):
         parse_cutoff(text)
+
+
+def test_a_zone_name_too_long_for_a_path_is_an_unknown_zone() -> None:
+    with pytest.raises(ZoneInfoNotFoundError):
+        get_zone("Europe/" + "x" * 5000)
