@@ -13,9 +13,6 @@ webhook events in the background until it stops.
 from __future__ import annotations
 
 import logging
-import socket
-import threading
-import time
 from types import TracebackType
 
 import uvicorn
@@ -24,13 +21,11 @@ from grafterr_pipeline.sandbox.app import build_app
 from grafterr_pipeline.sandbox.config import SandboxConfig
 from grafterr_pipeline.sandbox.faults import quiet_injected_faults, resetting_protocol
 from grafterr_pipeline.sandbox.webhooks import WebhookSender
+from grafterr_pipeline.threaded_server import LOOPBACK, ThreadedServer
 
 __all__ = ["LOOPBACK", "SandboxServer"]
 
 logger = logging.getLogger(__name__)
-
-LOOPBACK = "127.0.0.1"
-_STARTUP_TIMEOUT = 10.0
 
 
 class SandboxServer:
@@ -38,15 +33,12 @@ class SandboxServer:
 
     def __init__(self, config: SandboxConfig | None = None, *, port: int = 0) -> None:
         self.config = config or SandboxConfig()
-        self._socket = _bind(port)
-        self.port: int = self._socket.getsockname()[1]
         self.app = build_app(self.config)
-        self._server = uvicorn.Server(self._uvicorn_config())
+        self._server = ThreadedServer(
+            self._uvicorn_config(), host=LOOPBACK, port=port, name="sandbox"
+        )
+        self.port: int = self._server.port
         self._webhooks = WebhookSender(self.config) if self.config.webhook_url else None
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True,
-            name=f"sandbox-{self.port}",
-        )  # fmt: skip
 
     @property
     def base_url(self) -> str:
@@ -69,12 +61,7 @@ class SandboxServer:
 
     def start(self) -> SandboxServer:
         """Start serving and return once the server accepts requests."""
-        self._thread.start()
-        deadline = time.monotonic() + _STARTUP_TIMEOUT
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError(f"sandbox on port {self.port} did not start")
-            time.sleep(0.01)
+        self._server.start()
         if self._webhooks is not None:
             self._webhooks.start()
         logger.info("sandbox serving at %s", self.base_url)
@@ -84,10 +71,7 @@ class SandboxServer:
         """Stop serving and wait for the thread to end."""
         if self._webhooks is not None:
             self._webhooks.stop()
-        self._server.should_exit = True
-        if self._thread.is_alive():
-            self._thread.join(timeout=_STARTUP_TIMEOUT)
-        self._socket.close()
+        self._server.stop()
         logger.info("sandbox at %s stopped", self.base_url)
 
     def __enter__(self) -> SandboxServer:
@@ -100,10 +84,3 @@ class SandboxServer:
         traceback: TracebackType | None,
     ) -> None:
         self.stop()
-
-
-def _bind(port: int) -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((LOOPBACK, port))
-    return sock

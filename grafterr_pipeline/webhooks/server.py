@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import logging
 import signal
-import socket
 import threading
-import time
 from types import TracebackType
 
 import uvicorn
 
 from grafterr_pipeline.settings import WebhookSettings
+from grafterr_pipeline.threaded_server import LOOPBACK, ThreadedServer
 from grafterr_pipeline.webhooks.app import build_app
 from grafterr_pipeline.webhooks.inbox import Inbox
 from grafterr_pipeline.webhooks.inboxes import open_inbox
@@ -30,9 +29,7 @@ __all__ = ["DEFAULT_PORT", "LOOPBACK", "WebhookServer"]
 
 logger = logging.getLogger(__name__)
 
-LOOPBACK = "127.0.0.1"
 DEFAULT_PORT = 8787
-_STARTUP_TIMEOUT = 10.0
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
@@ -52,10 +49,8 @@ class WebhookServer:
             inbox = open_inbox(settings.inbox_url, default=settings.inbox_path)
         self.inbox = inbox
         self.host = host
-        self._socket = _bind(host, port)
-        self.port: int = self._socket.getsockname()[1]
-        self._server = uvicorn.Server(self._uvicorn_config())
-        self._thread: threading.Thread | None = None
+        self._server = ThreadedServer(self._uvicorn_config(), host=host, port=port, name="webhooks")
+        self.port: int = self._server.port
 
     @property
     def base_url(self) -> str:
@@ -97,24 +92,12 @@ class WebhookServer:
 
     def start(self) -> WebhookServer:
         """Serve from a daemon thread; return once requests are accepted."""
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True,
-            name=f"webhooks-{self.port}",
-        )  # fmt: skip
-        self._thread.start()
-        deadline = time.monotonic() + _STARTUP_TIMEOUT
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError(f"webhook receiver on port {self.port} did not start")
-            time.sleep(0.01)
+        self._server.start()
         return self
 
     def stop(self) -> None:
         """Stop serving, wait for the requests in flight, then close the inbox."""
-        self._server.should_exit = True
-        if self._thread is not None and self._thread.is_alive():
-            self._thread.join(timeout=_STARTUP_TIMEOUT)
-        self._socket.close()
+        self._server.stop()
         self.inbox.close()
         logger.info("webhook receiver on %s stopped", self.base_url)
 
@@ -128,11 +111,3 @@ class WebhookServer:
         traceback: TracebackType | None,
     ) -> None:
         self.stop()
-
-
-def _bind(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    return sock
