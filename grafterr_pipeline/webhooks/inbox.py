@@ -7,7 +7,7 @@ is the standard-library implementation:
 * WAL mode with ``synchronous=FULL`` (:mod:`.sqlite`): a commit returns only once the WAL is
   fsync-ed, so the receiver never answers 2xx for a delivery a crash could lose. Readers see
   the last commit and never block the writer; checkpoints run beside it, not in its way.
-* Group commit: one writer thread drains every delivery waiting and commits them in one
+* Group commit (:mod:`.groupcommit`): one writer thread commits every delivery waiting in one
   transaction, so an fsync of a few milliseconds is paid once per batch, not per delivery.
   Each caller is released only when the commit holding its delivery has returned.
 * Keyed by ``event_id`` (a repeat only counts a delivery); a quarantined body by its SHA-256.
@@ -18,10 +18,8 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import logging
-import queue
 import sqlite3
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import Future
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
@@ -29,6 +27,12 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from grafterr_pipeline.webhooks.delivery import InboxEvent, Quarantined
+from grafterr_pipeline.webhooks.groupcommit import (
+    BATCH_MAX,
+    WRITE_TIMEOUT,
+    GroupCommitWriter,
+    Operation,
+)
 from grafterr_pipeline.webhooks.sqlite import Checkpointer, InboxError, connect
 
 __all__ = [
@@ -76,10 +80,6 @@ _EVENT_COLUMNS = (
     "event_id, event_type, occurred_at, order_id, updated_at, business_date, received_at, raw"
 )
 _QUARANTINE_COLUMNS = "digest, reason, event_id, order_id, business_date, received_at, raw"
-# Deliveries one commit takes at most: bounds a batch's latency and memory.
-_BATCH_MAX = 512
-# A delivery not committed by then is answered 503: the sender retries within its ~10 s.
-WRITE_TIMEOUT = 8.0
 
 
 class Outcome(enum.Enum):
@@ -140,56 +140,41 @@ class Inbox(Protocol):
         ...
 
 
-_Op = Callable[[sqlite3.Connection], Any]
-_Job = tuple[_Op, "Future[Any]"]
-_STOP = object()
-
-
 class SqliteInbox:
     """An :class:`Inbox` in one SQLite file; thread-safe, and shared by processes too."""
 
-    def __init__(self, path: Path | str, *, batch_max: int = _BATCH_MAX) -> None:
+    def __init__(self, path: Path | str, *, batch_max: int = BATCH_MAX) -> None:
         self.path = Path(path)
-        self.batch_max = batch_max
-        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._writer: threading.Thread | None = None
+        self._writer = GroupCommitWriter(str(self.path), self._open, batch_max=batch_max)
         self._checkpointer: Checkpointer | None = None
-        self._lock = threading.Lock()
-        self._closed = False
-        self.commits = 0  # transactions committed by this process's writer: batches, not rows
 
     def __repr__(self) -> str:
         return f"SqliteInbox({str(self.path)!r})"
+
+    @property
+    def commits(self) -> int:
+        """Transactions committed by this process's writer: batches, not rows."""
+        return self._writer.commits
 
     # -- writing -------------------------------------------------------------------------------
 
     def submit(self, delivery: InboxEvent | Quarantined) -> Future[Outcome]:
         """Queue ``delivery`` for the next commit; the future resolves once it is fsync-ed."""
         if isinstance(delivery, Quarantined):
-            return self._enqueue(lambda conn: _insert_quarantined(conn, delivery))
-        return self._enqueue(lambda conn: _insert_event(conn, delivery))
+            return self._writer.submit(lambda conn: _insert_quarantined(conn, delivery))
+        return self._writer.submit(lambda conn: _insert_event(conn, delivery))
 
     def record(self, delivery: InboxEvent | Quarantined) -> Outcome:
         """Store ``delivery``; return once the commit holding it is fsync-ed."""
-        return _wait(self.submit(delivery), self.path)
+        return self._writer.wait(self.submit(delivery))
 
     def check_writable(self) -> None:
         """Commit a heartbeat through the writer, as a delivery would be."""
         now = dt.datetime.now(dt.UTC).isoformat()
         sql = "INSERT OR REPLACE INTO meta (key, value) VALUES ('heartbeat', ?)"
-        _wait(self._enqueue(lambda conn: conn.execute(sql, (now,))), self.path)
+        self._writer.wait(self._writer.submit(lambda conn: conn.execute(sql, (now,))))
 
-    def _enqueue(self, op: _Op) -> Future[Any]:
-        future: Future[Any] = Future()
-        with self._lock:
-            if self._closed:
-                raise InboxError(f"inbox {self.path} is closed")
-            if self._writer is None:
-                self._writer = self._start_writer()
-            self._queue.put((op, future))
-        return future
-
-    def _start_writer(self) -> threading.Thread:
+    def _open(self) -> _SqliteTransactions:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = connect(self.path, autocheckpoint=False)
@@ -197,57 +182,11 @@ class SqliteInbox:
         except (OSError, sqlite3.Error) as err:
             raise InboxError(f"cannot open the webhook inbox {self.path}: {err}") from err
         self._checkpointer = Checkpointer(self.path).start()
-        writer = threading.Thread(
-            target=self._drain, args=(conn,), name="inbox-writer", daemon=True
-        )
-        writer.start()
-        return writer
-
-    def _drain(self, conn: sqlite3.Connection) -> None:
-        with closing(conn):
-            while True:
-                batch = [self._queue.get()]
-                while len(batch) < self.batch_max:
-                    try:
-                        batch.append(self._queue.get_nowait())
-                    except queue.Empty:
-                        break
-                self._commit(conn, [job for job in batch if job is not _STOP])
-                if _STOP in batch:
-                    return
-
-    def _commit(self, conn: sqlite3.Connection, batch: list[_Job]) -> None:
-        if not batch:
-            return
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            results = [op(conn) for op, _ in batch]
-            conn.execute("COMMIT")
-            self.commits += 1
-        except Exception as err:  # every waiting caller must hear of it, whatever it is
-            self._fail(conn, batch, err)
-            return
-        logger.debug("inbox %s: committed %d deliveries", self.path, len(batch))
-        for (_, future), result in zip(batch, results, strict=True):
-            future.set_result(result)
-
-    def _fail(self, conn: sqlite3.Connection, batch: list[_Job], err: Exception) -> None:
-        if conn.in_transaction:
-            conn.rollback()
-        logger.error("inbox %s: a commit of %d deliveries failed: %s", self.path, len(batch), err)
-        failure = InboxError(f"inbox {self.path}: commit failed, nothing acknowledged: {err}")
-        failure.__cause__ = err
-        for _, future in batch:
-            future.set_exception(failure)
+        return _SqliteTransactions(conn, self.path)
 
     def close(self) -> None:
         """Commit what is queued, stop the writer and wait for it."""
-        with self._lock:
-            self._closed = True
-            writer, self._writer = self._writer, None
-        if writer is not None:
-            self._queue.put(_STOP)
-            writer.join()
+        self._writer.close()
         if self._checkpointer is not None:
             self._checkpointer.stop()
 
@@ -321,11 +260,28 @@ class SqliteInbox:
             }
 
 
-def _wait(future: Future[Any], path: Path) -> Any:
-    try:
-        return future.result(timeout=WRITE_TIMEOUT)
-    except TimeoutError as err:
-        raise InboxError(f"inbox {path}: no commit within {WRITE_TIMEOUT} s") from err
+class _SqliteTransactions:
+    """The writer thread's connection: each batch in one ``BEGIN IMMEDIATE`` transaction."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self.conn = conn
+        self.path = path
+
+    def run(self, operations: list[Operation]) -> list[Any]:
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+            results = [operation(self.conn) for operation in operations]
+            self.conn.execute("COMMIT")
+        except Exception as err:
+            if self.conn.in_transaction:
+                self.conn.rollback()
+            raise InboxError(
+                f"inbox {self.path}: commit failed, nothing acknowledged: {err}"
+            ) from err
+        return results
+
+    def close(self) -> None:
+        self.conn.close()
 
 
 def _insert_event(conn: sqlite3.Connection, event: InboxEvent) -> Outcome:

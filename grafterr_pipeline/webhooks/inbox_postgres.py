@@ -8,8 +8,8 @@ with a server database in place of a file:
   whatever the server's default (PostgreSQL, "synchronous_commit").
 * Stored once: ``event_id`` is the primary key and inserts use ``ON CONFLICT DO NOTHING``, so
   two receivers given the same event race harmlessly; the loser counts a delivery.
-* Group commit: one writer thread per process commits every waiting delivery in one
-  transaction, paying one WAL flush per batch.
+* Group commit (:mod:`.groupcommit`): one writer thread per process commits every waiting
+  delivery in one transaction, paying one WAL flush per batch.
 * Readers can trust ``seq`` as a cursor: each write transaction first takes one advisory lock,
   so transactions commit in the order they drew their ``seq`` values and a reader never sees a
   later ``seq`` committed before an earlier one (a sequence alone hands out values in start
@@ -23,9 +23,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import queue
-import threading
-from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 from urllib.parse import urlsplit
@@ -36,13 +33,8 @@ import psycopg2.extensions
 from grafterr_pipeline.redact import Redactor
 from grafterr_pipeline.settings import Secret
 from grafterr_pipeline.webhooks.delivery import InboxEvent, Quarantined
-from grafterr_pipeline.webhooks.inbox import (
-    WRITE_TIMEOUT,
-    InboxChanges,
-    InboxCursor,
-    InboxError,
-    Outcome,
-)
+from grafterr_pipeline.webhooks.groupcommit import BATCH_MAX, GroupCommitWriter, Operation
+from grafterr_pipeline.webhooks.inbox import InboxChanges, InboxCursor, InboxError, Outcome
 from grafterr_pipeline.webhooks.inboxes import redacted_url
 from grafterr_pipeline.webhooks.postgres_sql import (
     DATES_AFTER,
@@ -63,30 +55,27 @@ __all__ = ["PostgresInbox"]
 
 logger = logging.getLogger(__name__)
 
-_BATCH_MAX = 512
 _CONNECT_TIMEOUT_S = 5
 _Conn = psycopg2.extensions.connection
-_Op = Callable[[Any], Any]
-_STOP = object()
 
 
 class PostgresInbox:
     """An :class:`~grafterr_pipeline.webhooks.inbox.Inbox` in a PostgreSQL database."""
 
-    def __init__(self, url: Secret | str, *, batch_max: int = _BATCH_MAX) -> None:
+    def __init__(self, url: Secret | str, *, batch_max: int = BATCH_MAX) -> None:
         self._url = url if isinstance(url, Secret) else Secret(url)
         password = urlsplit(self._url.reveal()).password
         self._redactor = Redactor([password] if password else [])
         self.display = redacted_url(self._url.reveal())
-        self.batch_max = batch_max
-        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._writer: threading.Thread | None = None
-        self._lock = threading.Lock()
-        self._closed = False
-        self.commits = 0  # transactions committed by this process's writer: batches, not rows
+        self._writer = GroupCommitWriter(self.display, self._open, batch_max=batch_max)
 
     def __repr__(self) -> str:
         return f"PostgresInbox({self.display!r})"
+
+    @property
+    def commits(self) -> int:
+        """Transactions committed by this process's writer: batches, not rows."""
+        return self._writer.commits
 
     # -- connections ---------------------------------------------------------------------------
 
@@ -122,94 +111,26 @@ class PostgresInbox:
     def submit(self, delivery: InboxEvent | Quarantined) -> Future[Outcome]:
         """Queue ``delivery`` for the next commit; the future resolves once it is committed."""
         if isinstance(delivery, Quarantined):
-            return self._enqueue(lambda cur: _insert(cur, INSERT_QUARANTINED, delivery))
-        return self._enqueue(lambda cur: _insert(cur, INSERT_EVENT, delivery))
+            return self._writer.submit(lambda cur: _insert(cur, INSERT_QUARANTINED, delivery))
+        return self._writer.submit(lambda cur: _insert(cur, INSERT_EVENT, delivery))
 
     def record(self, delivery: InboxEvent | Quarantined) -> Outcome:
         """Store ``delivery``; return once the commit holding it has returned."""
-        return self._wait(self.submit(delivery))
+        return self._writer.wait(self.submit(delivery))
 
     def check_writable(self) -> None:
         """Commit a heartbeat through the writer, as a delivery would be."""
         now = dt.datetime.now(dt.UTC).isoformat()
-        self._wait(self._enqueue(lambda cur: cur.execute(UPSERT_META, ("heartbeat", now))))
+        heartbeat = self._writer.submit(lambda cur: cur.execute(UPSERT_META, ("heartbeat", now)))
+        self._writer.wait(heartbeat)
 
-    def _wait(self, future: Future[Any]) -> Any:
-        try:
-            return future.result(timeout=WRITE_TIMEOUT)
-        except TimeoutError as err:
-            raise InboxError(f"inbox {self.display}: no commit within {WRITE_TIMEOUT} s") from err
-
-    def _enqueue(self, op: _Op) -> Future[Any]:
-        future: Future[Any] = Future()
-        with self._lock:
-            if self._closed:
-                raise InboxError(f"inbox {self.display} is closed")
-            if self._writer is None:
-                self.create_schema()
-                self._writer = threading.Thread(
-                    target=self._drain, name="inbox-writer", daemon=True
-                )
-                self._writer.start()
-            self._queue.put((op, future))
-        return future
-
-    def _drain(self) -> None:
-        conn: _Conn | None = None
-        while True:
-            batch = [self._queue.get()]
-            while len(batch) < self.batch_max:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            jobs = [job for job in batch if job is not _STOP]
-            if jobs:
-                conn = self._commit(conn, jobs)
-            if _STOP in batch:
-                if conn is not None:
-                    conn.close()
-                return
-
-    def _commit(self, conn: _Conn | None, batch: list[tuple[_Op, Future[Any]]]) -> _Conn | None:
-        """Commit ``batch`` in one transaction; return the connection to use next, if any."""
-        try:
-            conn = conn if conn is not None and not conn.closed else self._connect()
-            with conn, conn.cursor() as cursor:  # commits on success, rolls back on error
-                cursor.execute(WRITE_LOCK)
-                results = [op(cursor) for op, _ in batch]
-            self.commits += 1
-        except Exception as err:  # every waiting caller must hear of it, whatever it is
-            self._fail(batch, err)
-            if conn is not None and not isinstance(err, psycopg2.Error | InboxError):
-                return conn
-            if conn is not None:
-                conn.close()  # a broken connection is replaced at the next batch
-            return None
-        logger.debug("inbox %s: committed %d deliveries", self.display, len(batch))
-        for (_, future), result in zip(batch, results, strict=True):
-            future.set_result(result)
-        return conn
-
-    def _fail(self, batch: list[tuple[_Op, Future[Any]]], err: Exception) -> None:
-        failure = (
-            err if isinstance(err, InboxError) else self._error("commit failed, nothing acked", err)
-        )
-        logger.error("inbox %s: a commit of %d deliveries failed: %s", self.display, len(batch),
-                     failure)  # fmt: skip
-        if failure is not err:
-            failure.__cause__ = err
-        for _, future in batch:
-            future.set_exception(failure)
+    def _open(self) -> _PostgresTransactions:
+        self.create_schema()
+        return _PostgresTransactions(self)
 
     def close(self) -> None:
         """Commit what is queued, stop the writer and wait for it."""
-        with self._lock:
-            self._closed = True
-            writer, self._writer = self._writer, None
-        if writer is not None:
-            self._queue.put(_STOP)
-            writer.join()
+        self._writer.close()
 
     def __enter__(self) -> PostgresInbox:
         return self
@@ -264,6 +185,35 @@ class PostgresInbox:
             quarantine=max((last for _, last in quarantine), default=cursor.quarantine),
         )
         return InboxChanges(dates=dict(sorted(dates.items())), cursor=moved)
+
+
+class _PostgresTransactions:
+    """The writer thread's connection, opened on its first batch and again after it broke."""
+
+    def __init__(self, inbox: PostgresInbox) -> None:
+        self.inbox = inbox
+        self.conn: _Conn | None = None
+
+    def run(self, operations: list[Operation]) -> list[Any]:
+        try:
+            if self.conn is None or self.conn.closed:
+                self.conn = self.inbox._connect()
+            with self.conn, self.conn.cursor() as cursor:  # commits, or rolls back on error
+                cursor.execute(WRITE_LOCK)
+                return [operation(cursor) for operation in operations]
+        except InboxError:
+            self.close()
+            raise
+        except psycopg2.Error as err:
+            self.close()  # a broken connection is replaced at the next batch
+            raise self.inbox._error("commit failed, nothing acked", err) from err
+        except Exception as err:
+            raise self.inbox._error("commit failed, nothing acked", err) from err
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
 
 
 def _insert(cursor: Any, sql: str, delivery: InboxEvent | Quarantined) -> Outcome:
