@@ -27,6 +27,8 @@ __all__ = [
     "Dating",
     "InboxEvent",
     "Quarantined",
+    "event_from_row",
+    "quarantined_from_row",
     "read_delivery",
 ]
 
@@ -202,3 +204,41 @@ def _business_date(order: Mapping[str, Any], dating: Dating, **known: Any) -> dt
         raise _Unusable(f"data.store.timezone {tz_name!r} is not an IANA time zone",
                         **known) from err  # fmt: skip
     return business_date_of(created_at, tz_name, dating.cutoff)  # type: ignore[arg-type]
+
+
+# Both inboxes select their columns in this order: seq, deliveries, then the record's own.
+def event_from_row(row: tuple[Any, ...]) -> InboxEvent:
+    """An event read back from an inbox's ``events`` table."""
+    seq, deliveries, event_id, event_type, occurred, order_id, updated, date, received, raw = row
+    return InboxEvent(
+        event_id=event_id,
+        event_type=event_type,
+        occurred_at=dt.datetime.fromisoformat(occurred) if occurred else None,
+        order_id=order_id,
+        updated_at=dt.datetime.fromisoformat(updated),
+        business_date=_date(date),
+        received_at=dt.datetime.fromisoformat(received),
+        raw=bytes(raw),
+        seq=seq,
+        deliveries=deliveries,
+    )
+
+
+def quarantined_from_row(row: tuple[Any, ...]) -> Quarantined:
+    """A quarantined delivery read back from an inbox's ``quarantine`` table."""
+    seq, deliveries, reason, raw, received, date, event_id, order_id = row
+    return Quarantined(
+        reason=reason,
+        raw=bytes(raw),
+        received_at=dt.datetime.fromisoformat(received),
+        business_date=_date(date),
+        event_id=event_id,
+        order_id=order_id,
+        seq=seq,
+        deliveries=deliveries,
+    )
+
+
+def _date(value: str | dt.date) -> dt.date:
+    """SQLite hands a business date back as its text, PostgreSQL as a date."""
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)

@@ -26,7 +26,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from grafterr_pipeline.webhooks.delivery import InboxEvent, Quarantined
+from grafterr_pipeline.webhooks.delivery import (
+    InboxEvent,
+    Quarantined,
+    event_from_row,
+    quarantined_from_row,
+)
 from grafterr_pipeline.webhooks.groupcommit import (
     BATCH_MAX,
     WRITE_TIMEOUT,
@@ -219,7 +224,7 @@ class SqliteInbox:
         with self._reading() as conn:
             if conn is None:
                 return []
-            return [_event_of(row) for row in conn.execute(sql, (business_date.isoformat(),))]
+            return [event_from_row(row) for row in conn.execute(sql, (business_date.isoformat(),))]
 
     def quarantined_of(self, business_date: dt.date) -> list[Quarantined]:
         """Every quarantined delivery dated ``business_date``, in arrival order."""
@@ -231,7 +236,7 @@ class SqliteInbox:
             if conn is None:
                 return []
             rows = conn.execute(sql, (business_date.isoformat(),))
-            return [_quarantined_of(row) for row in rows]
+            return [quarantined_from_row(row) for row in rows]
 
     def changes_since(self, cursor: InboxCursor) -> InboxChanges:
         """The business dates that received events or quarantined deliveries after ``cursor``."""
@@ -333,37 +338,3 @@ def _dates_after(conn: sqlite3.Connection, table: str, seq: int) -> dict[dt.date
         (seq,),
     )
     return {dt.date.fromisoformat(date): last for date, last in rows}
-
-
-def _instant(text: str | None) -> dt.datetime | None:
-    return dt.datetime.fromisoformat(text) if text else None
-
-
-def _event_of(row: tuple[Any, ...]) -> InboxEvent:
-    seq, deliveries, event_id, event_type, occurred, order_id, updated, date, received, raw = row
-    return InboxEvent(
-        event_id=event_id,
-        event_type=event_type,
-        occurred_at=_instant(occurred),
-        order_id=order_id,
-        updated_at=dt.datetime.fromisoformat(updated),
-        business_date=dt.date.fromisoformat(date),
-        received_at=dt.datetime.fromisoformat(received),
-        raw=bytes(raw),
-        seq=seq,
-        deliveries=deliveries,
-    )
-
-
-def _quarantined_of(row: tuple[Any, ...]) -> Quarantined:
-    seq, deliveries, reason, raw, received, date, event_id, order_id = row
-    return Quarantined(
-        reason=reason,
-        raw=bytes(raw),
-        received_at=dt.datetime.fromisoformat(received),
-        business_date=dt.date.fromisoformat(date),
-        event_id=event_id,
-        order_id=order_id,
-        seq=seq,
-        deliveries=deliveries,
-    )

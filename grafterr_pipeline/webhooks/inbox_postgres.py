@@ -32,7 +32,12 @@ import psycopg2.extensions
 
 from grafterr_pipeline.redact import Redactor
 from grafterr_pipeline.settings import Secret
-from grafterr_pipeline.webhooks.delivery import InboxEvent, Quarantined
+from grafterr_pipeline.webhooks.delivery import (
+    InboxEvent,
+    Quarantined,
+    event_from_row,
+    quarantined_from_row,
+)
 from grafterr_pipeline.webhooks.groupcommit import BATCH_MAX, GroupCommitWriter, Operation
 from grafterr_pipeline.webhooks.inbox import InboxChanges, InboxCursor, InboxError, Outcome
 from grafterr_pipeline.webhooks.inboxes import redacted_url
@@ -45,9 +50,7 @@ from grafterr_pipeline.webhooks.postgres_sql import (
     SELECT_QUARANTINED,
     UPSERT_META,
     WRITE_LOCK,
-    event_of,
     event_params,
-    quarantined_of,
     quarantined_params,
 )
 
@@ -162,12 +165,12 @@ class PostgresInbox:
     def events_of(self, business_date: dt.date) -> list[InboxEvent]:
         """Every stored event of ``business_date``, in arrival order."""
         (rows,) = self._read([(SELECT_EVENTS, (business_date,))])
-        return [event_of(row) for row in rows]
+        return [event_from_row(row) for row in rows]
 
     def quarantined_of(self, business_date: dt.date) -> list[Quarantined]:
         """Every quarantined delivery dated ``business_date``, in arrival order."""
         (rows,) = self._read([(SELECT_QUARANTINED, (business_date,))])
-        return [quarantined_of(row) for row in rows]
+        return [quarantined_from_row(row) for row in rows]
 
     def changes_since(self, cursor: InboxCursor) -> InboxChanges:
         """The business dates that received events or quarantined deliveries after ``cursor``."""

@@ -7,7 +7,6 @@ event reads back equal to what was recorded whichever inbox held it.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from grafterr_pipeline.webhooks.delivery import InboxEvent, Quarantined
@@ -21,9 +20,7 @@ __all__ = [
     "SELECT_QUARANTINED",
     "UPSERT_META",
     "WRITE_LOCK",
-    "event_of",
     "event_params",
-    "quarantined_of",
     "quarantined_params",
 ]
 
@@ -133,39 +130,3 @@ def quarantined_params(item: Quarantined) -> dict[str, Any]:
         "received_at": item.received_at.isoformat(),
         "raw": item.raw,
     }
-
-
-def _instant(text: str | None) -> dt.datetime | None:
-    return dt.datetime.fromisoformat(text) if text else None
-
-
-def event_of(row: tuple[Any, ...]) -> InboxEvent:
-    """An event read back by :data:`SELECT_EVENTS`."""
-    seq, deliveries, event_id, event_type, occurred, order_id, updated, date, received, raw = row
-    return InboxEvent(
-        event_id=event_id,
-        event_type=event_type,
-        occurred_at=_instant(occurred),
-        order_id=order_id,
-        updated_at=dt.datetime.fromisoformat(updated),
-        business_date=date,
-        received_at=dt.datetime.fromisoformat(received),
-        raw=bytes(raw),
-        seq=seq,
-        deliveries=deliveries,
-    )
-
-
-def quarantined_of(row: tuple[Any, ...]) -> Quarantined:
-    """A quarantined delivery read back by :data:`SELECT_QUARANTINED`."""
-    seq, deliveries, reason, raw, received, date, event_id, order_id = row
-    return Quarantined(
-        reason=reason,
-        raw=bytes(raw),
-        received_at=dt.datetime.fromisoformat(received),
-        business_date=date,
-        event_id=event_id,
-        order_id=order_id,
-        seq=seq,
-        deliveries=deliveries,
-    )
