@@ -97,14 +97,17 @@ class ApiNames:
 
 @dataclass(frozen=True)
 class Timeouts:
-    """Connect and read timeouts in seconds, passed on every request.
+    """Connect and read timeouts in seconds, passed on every request, and ``answer``, the
+    longest one answer may take from sending the request to its body's last byte.
 
     The read timeout sits above API Gateway's 29 s limit (contract, "Other errors"), so a slow
-    answer arrives as Grafterr's own 504 rather than as our timeout.
+    answer arrives as Grafterr's own 504 rather than as our timeout. It bounds each read from
+    the socket; ``answer`` bounds them all, against a body that arrives a byte at a time.
     """
 
     connect: float = 5.0
     read: float = 35.0
+    answer: float = 60.0
 
     def as_requests(self) -> tuple[float, float]:
         """Return the ``(connect, read)`` pair that ``requests`` takes."""

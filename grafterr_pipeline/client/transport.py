@@ -23,6 +23,7 @@ import requests
 from urllib3.exceptions import ReadTimeoutError
 
 from grafterr_pipeline.client.auth import TokenProvider
+from grafterr_pipeline.client.body import read_body
 from grafterr_pipeline.client.ratelimit import RateLimiter
 from grafterr_pipeline.client.retry import RetryPolicy, parse_retry_after, server_now
 from grafterr_pipeline.client.stats import StatsRecorder
@@ -145,13 +146,15 @@ class Transport:
                 headers=self._headers(token),
                 timeout=self._settings.timeouts.as_requests(),
                 allow_redirects=False,
+                stream=True,
             )
+            body = read_body(response, sent + self._settings.timeouts.answer)
         except requests.RequestException as err:
             return self._network_failure(call, err)
         logger.debug(
             "%s -> %d in %.3f s", call.describe(), response.status_code, self._clock() - sent
         )
-        return self._judge(call, response, token)
+        return self._judge(call, response, body, token)
 
     def _token(self, call: Call, recorder: StatsRecorder) -> str | None:
         if not call.authenticated or self.tokens is None:
@@ -180,21 +183,22 @@ class Transport:
         return _Failure(cause, detail, error=err)
 
     def _judge(
-        self, call: Call, response: requests.Response, token: str | None
+        self, call: Call, response: requests.Response, body: bytes, token: str | None
     ) -> Reply | _Failure:
         status = response.status_code
         if 200 <= status < 300:
-            return self._parse(call, response)
+            return self._parse(call, response, body)
         if status == 401 and token is not None and self.tokens is not None:
             self.tokens.invalidate(token)
-            return _Failure("401", self._server_message(response))
+            return _Failure("401", self._server_message(body))
         if status in (401, 403):
-            raise self._auth_error(call, response)
+            raise self._auth_error(call, response, body)
         if self._retry.is_retryable(status):
-            return _Failure(str(status), self._status_text(response), self._wait_hint(response))
+            text = self._status_text(response, body)
+            return _Failure(str(status), text, self._wait_hint(response))
         raise RequestRejectedError(
             self._redactor.redact(
-                f"Grafterr rejected {call.describe()}: {self._status_text(response)}; "
+                f"Grafterr rejected {call.describe()}: {self._status_text(response, body)}; "
                 "the request itself is wrong, so it is not retried"
             ),
             status=status,
@@ -202,12 +206,12 @@ class Transport:
             context=call.context,
         )
 
-    def _parse(self, call: Call, response: requests.Response) -> Reply | _Failure:
+    def _parse(self, call: Call, response: requests.Response, content: bytes) -> Reply | _Failure:
         # Strictly UTF-8 (RFC 8259, section 8.1), as the raw archive is read later: requests'
         # own .json() falls back to decoding with replacement characters, which let in a page
         # that the merge step then could never read.
         try:
-            body = json.loads(response.content.decode("utf-8"))
+            body = json.loads(content.decode("utf-8"))
         except UnicodeDecodeError as err:
             detail = f"the body is not UTF-8 (byte {err.start}: {err.reason})"
             return _Failure("malformed", detail, error=err)
@@ -218,7 +222,7 @@ class Transport:
         problem = call.validate(body) if call.validate else None
         if problem:
             return _Failure("malformed", problem)
-        return Reply(response.status_code, response.content, body)
+        return Reply(response.status_code, content, body)
 
     def _wait_hint(self, response: requests.Response) -> float | None:
         if response.status_code not in (429, 503):
@@ -275,7 +279,9 @@ class Transport:
         error.__cause__ = failure.error
         return error
 
-    def _auth_error(self, call: Call, response: requests.Response) -> AuthenticationError:
+    def _auth_error(
+        self, call: Call, response: requests.Response, body: bytes
+    ) -> AuthenticationError:
         if response.status_code == 403:
             what = "the API key (x-api-key) was refused: check GRAFTERR_API_KEY"
         else:
@@ -284,7 +290,9 @@ class Transport:
                 "check GRAFTERR_CLIENT_ID and GRAFTERR_CLIENT_SECRET"
             )
         return AuthenticationError(
-            self._redactor.redact(f"{call.describe()}: {self._status_text(response)}; {what}"),
+            self._redactor.redact(
+                f"{call.describe()}: {self._status_text(response, body)}; {what}"
+            ),
             status=response.status_code,
             endpoint=call.path,
             context=call.context,
@@ -296,12 +304,12 @@ class Transport:
             "the credentials may have been revoked"
         )
 
-    def _status_text(self, response: requests.Response) -> str:
-        return f"{response.status_code} {response.reason}: {self._server_message(response)}"
+    def _status_text(self, response: requests.Response, body: bytes) -> str:
+        return f"{response.status_code} {response.reason}: {self._server_message(body)}"
 
-    def _server_message(self, response: requests.Response) -> str:
+    def _server_message(self, content: bytes) -> str:
         try:
-            body = response.json()
+            body = json.loads(content)
         except (ValueError, RecursionError):
             body = None
         if isinstance(body, dict) and "message" in body:
@@ -309,5 +317,5 @@ class Transport:
             if body.get("errors"):
                 text += f" {body['errors']}"
         else:
-            text = response.text.strip() or "(empty body)"
+            text = content.decode("utf-8", errors="replace").strip() or "(empty body)"
         return self._redactor.redact(text)[:_MESSAGE_LIMIT]

@@ -30,13 +30,15 @@ class Answer:
     """What to send: a status, a body and headers.
 
     ``promise`` is the ``Content-Length`` to announce when it is not the body's: promise more
-    and the server sends the body, then holds the connection in silence.
+    and the server sends the body, then holds the connection in silence. ``drip`` sends the
+    body one byte at a time, this many seconds apart.
     """
 
     status: int = 200
     body: bytes = b""
     headers: tuple[tuple[str, str], ...] = ()
     promise: int | None = None
+    drip: float = 0.0
 
 
 # None means: accept the request and never answer it.
@@ -89,11 +91,25 @@ def _handler_class(handler: Handler, state: Hostile) -> type[BaseHTTPRequestHand
             length = len(answer.body) if answer.promise is None else answer.promise
             self.send_header("Content-Length", str(length))
             self.end_headers()
+            if answer.drip:
+                self._drip(answer)
+                return
             self.wfile.write(answer.body)
             if length > len(answer.body):
                 self.wfile.flush()
                 state.stop.wait(_HOLD_SECONDS)
                 self.close_connection = True
+
+        def _drip(self, answer: Answer) -> None:
+            self.close_connection = True
+            try:
+                for index in range(len(answer.body)):
+                    if state.stop.wait(answer.drip):
+                        return
+                    self.wfile.write(answer.body[index : index + 1])
+                    self.wfile.flush()
+            except (BrokenPipeError, ConnectionResetError):
+                return  # the client gave up, as it should
 
         def log_message(self, *args: Any) -> None:
             pass
@@ -128,6 +144,6 @@ def settings_for(base_url: str, data_dir: Path, **changes: object) -> Settings:
         data_dir=data_dir,
         rate_limit=500.0,
         pii_salt=Secret("hostile-salt"),
-        timeouts=Timeouts(connect=1.0, read=0.3),
+        timeouts=Timeouts(connect=1.0, read=0.3, answer=1.0),
     )
     return settings.with_changes(**changes) if changes else settings

@@ -90,6 +90,27 @@ def test_a_silent_server_times_out_is_retried_and_fails_clearly(
     assert time.monotonic() - started < 8
 
 
+def test_an_answer_dripped_a_byte_at_a_time_times_out_and_the_retry_succeeds(
+    tmp_path: Path,
+) -> None:
+    # Each byte comes well within the 0.3 s read timeout; the whole would take ~10 s.
+    dripping = Answer(200, page(ORDERS), drip=0.03)
+
+    result, requests = pull(first_then_good(dripping), tmp_path)
+
+    assert [o["order_id"] for o in result.orders] == [o["order_id"] for o in ORDERS]
+    assert requests == 2 and result.stats.retries_by_status.get("timeout") == 1
+
+
+def test_an_answer_that_always_drips_fails_as_a_timeout(tmp_path: Path) -> None:
+    started = time.monotonic()
+
+    with pytest.raises(RetriesExhaustedError, match="after 3 attempts: last failure timeout"):
+        pull(lambda _n, _p: Answer(200, page(ORDERS), drip=0.03), tmp_path)
+
+    assert time.monotonic() - started < 8
+
+
 @pytest.mark.parametrize(
     ("body", "problem"),
     [
