@@ -1,16 +1,17 @@
 """Daily partitions by business date.
 
 A partition ``YYYY-MM-DD`` spans that date's cut-off to the next in the business's home zone,
-so it exists only once the day's trading is over (``end_offset`` 0).
+so it exists only once the day's trading is over (``end_offset`` 0). A run covers one date, or
+a range of them when launched as a backfill or by ``grafterr-pipeline run``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from dagster import DailyPartitionsDefinition
+from dagster import AssetCheckExecutionContext, AssetExecutionContext, DailyPartitionsDefinition
 
-__all__ = ["business_date_partitions", "partition_date"]
+__all__ = ["business_date_partitions", "partition_date", "partition_dates"]
 
 
 def business_date_partitions(
@@ -29,3 +30,8 @@ def business_date_partitions(
 def partition_date(partition_key: str) -> dt.date:
     """The business date of a partition key."""
     return dt.date.fromisoformat(partition_key)
+
+
+def partition_dates(context: AssetExecutionContext | AssetCheckExecutionContext) -> list[dt.date]:
+    """The business dates a run materialises: its one partition, or each of its range."""
+    return [partition_date(key) for key in context.partition_keys]
