@@ -36,7 +36,10 @@ Window = tuple[dt.datetime, dt.datetime]
 
 @dataclass(frozen=True)
 class RawPullSummary:
-    """What one partition's pull fetched and where it is stored."""
+    """What one partition's pull fetched and where it is stored.
+
+    ``stats`` are those of the date's own slice (its whole window when pulled alone).
+    """
 
     business_date: dt.date
     window: Window
@@ -115,7 +118,9 @@ def _store(
     pages = []
     for n, part in zip(plan.slices_of(day), parts, strict=True):
         pages += part.pages if plan.covers(day, n) else _within(part.pages, settings, start, end)
-    stats = PullStats.total(part.stats for part in parts)
+    # The date's figures are those of the slice that starts at its window, the one it alone
+    # needed: added up over the dates of a range, they count every request once.
+    stats = parts[0].stats
     manifest = {
         "business_date": day.isoformat(),
         "window": {"from": start.isoformat(), "to": end.isoformat()},

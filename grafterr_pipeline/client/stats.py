@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 __all__ = ["PullStats", "StatsRecorder"]
@@ -29,25 +28,6 @@ class PullStats:
     duplicates_dropped: int = 0
     rereads: int = 0
     elapsed_seconds: float = 0.0
-
-    @classmethod
-    def total(cls, pulls: Iterable[PullStats]) -> PullStats:
-        """The counts of several pulls added up, e.g. the slices of one window."""
-        pulls = list(pulls)
-        retries: Counter[str] = Counter()
-        for pull in pulls:
-            retries.update(pull.retries_by_status)
-        return cls(
-            requests=sum(p.requests for p in pulls),
-            retries_by_status=dict(retries),
-            throttled=sum(p.throttled for p in pulls),
-            limiter_wait_seconds=sum(p.limiter_wait_seconds for p in pulls),
-            pages=sum(p.pages for p in pulls),
-            orders=sum(p.orders for p in pulls),
-            duplicates_dropped=sum(p.duplicates_dropped for p in pulls),
-            rereads=sum(p.rereads for p in pulls),
-            elapsed_seconds=sum(p.elapsed_seconds for p in pulls),
-        )
 
     @property
     def retries(self) -> int:

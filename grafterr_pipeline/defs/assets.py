@@ -78,7 +78,7 @@ def build_assets(partitions: PartitionsDefinition) -> list:
     def raw_orders(context: AssetExecutionContext, grafterr: GrafterrResource) -> MaterializeResult:
         """One line per API page of the business date's pull window, as Grafterr sent it,
         gzipped under `data/raw/`; its metadata holds the client's request, retry and 429
-        counts (a range of dates is pulled together, so neighbouring dates share pages)."""
+        counts (in a range, for the slice of the pull that starts at the date's window)."""
         settings = grafterr.settings()
         with grafterr.client() as client:
             summaries = pull_raw_dates(settings, client, partition_dates(context))
