@@ -1,11 +1,10 @@
 """Secrets: a whole demo-like flow, then a search for them everywhere it left a trace.
 
-The sandbox is given recognisable credentials, tokens that live 1 second and some 500s; the
-pipeline gets a recognisable PII salt and pages of 5 orders, so its one pull of the range
-renews its token several times. Three dates land, and one more run fails on a refused
-secret. Then every log record, every Dagster event (metadata and errors included), every
-exception and every file under the data root and DAGSTER_HOME is searched: none may hold a
-secret, a bearer token the sandbox issued, or the salt.
+The sandbox is given recognisable credentials, tokens that live 2 seconds and some 500s; the
+pipeline gets a recognisable PII salt. Three dates land, in two runs, and one more run fails
+on a refused secret. Then every log record, every Dagster event (metadata and errors
+included), every exception and every file under the data root and DAGSTER_HOME is searched:
+none may hold a secret, a bearer token the sandbox issued, or the salt.
 """
 
 from __future__ import annotations
@@ -28,9 +27,11 @@ CLIENT_SECRET = "S3CRET-client-9d41c7e0"
 API_KEY = "S3CRET-apikey-2be05f13"
 PII_SALT = "S3CRET-salt-77a1c9d4"
 NOW = dt.datetime(2026, 11, 20, 12, tzinfo=dt.UTC)
-DATES = [dt.date(2026, 11, 17), dt.date(2026, 11, 18), dt.date(2026, 11, 19)]
+# Two consecutive dates run as one run, the third as a run of its own: each run's client gets
+# its own tokens, so there are several to look for, and both kinds of run leave their traces.
+DATES = [dt.date(2026, 11, 16), dt.date(2026, 11, 17), dt.date(2026, 11, 19)]
 CONFIG = SandboxConfig(
-    seed=5, scale=4, now=NOW, client_secret=CLIENT_SECRET, api_key=API_KEY, token_ttl=1.0,
+    seed=5, scale=4, now=NOW, client_secret=CLIENT_SECRET, api_key=API_KEY, token_ttl=2.0,
     fail_500=0.1, rate_limit=20.0, burst=2,
 )  # fmt: skip
 
@@ -75,11 +76,7 @@ def test_no_secret_reaches_a_log_an_event_an_error_or_a_file(
     ):
         tokens = issued_tokens(server)
         told = pipeline_environment(CONFIG, server.base_url, data_dir=str(root))
-        for name, value in {
-            **told,
-            "GRAFTERR_PII_SALT": PII_SALT,
-            "GRAFTERR_PAGE_SIZE": "5",
-        }.items():
+        for name, value in {**told, "GRAFTERR_PII_SALT": PII_SALT}.items():
             env.setenv(name, value)
         results = materialise_dates(DATES, instance=instance)
         env.setenv("GRAFTERR_CLIENT_SECRET", CLIENT_SECRET + "-revoked")
