@@ -17,6 +17,7 @@ from typing import Any
 from dagster import DagsterInstance, JobDefinition
 
 from grafterr_pipeline.defs.assets import MAX_DATES_PER_RUN
+from grafterr_pipeline.defs.partitions import range_tags
 from grafterr_pipeline.errors import ConfigurationError, GrafterrError
 from grafterr_pipeline.settings import Settings
 
@@ -25,9 +26,6 @@ __all__ = ["DayResult", "date_range", "materialise_dates", "run_range", "runs_of
 logger = logging.getLogger(__name__)
 
 JOB_NAME = "grafterr_orders_job"
-# The run tags Dagster gives a run over a range of partitions (a single-run backfill's).
-_RANGE_START_TAG = "dagster/asset_partition_range_start"
-_RANGE_END_TAG = "dagster/asset_partition_range_end"
 # Dagster's own console logger repeats every event, and a failure's whole traceback twice; the
 # pipeline's loggers say what matters and a failed date prints its root error in one line.
 _QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
@@ -105,8 +103,7 @@ def _partitions_of(job: JobDefinition, dates: list[dt.date]) -> dict[str, Any]:
         )
     if len(dates) == 1:
         return {"partition_key": dates[0].isoformat()}
-    first, last = dates[0].isoformat(), dates[-1].isoformat()
-    return {"tags": {_RANGE_START_TAG: first, _RANGE_END_TAG: last}}
+    return {"tags": range_tags(dates)}
 
 
 def materialise_dates(

@@ -11,7 +11,11 @@ import datetime as dt
 
 from dagster import AssetCheckExecutionContext, AssetExecutionContext, DailyPartitionsDefinition
 
-__all__ = ["business_date_partitions", "partition_date", "partition_dates"]
+__all__ = ["business_date_partitions", "partition_date", "partition_dates", "range_tags"]
+
+# The run tags that make a run cover a range of partitions, as a single-run backfill's do.
+RANGE_START_TAG = "dagster/asset_partition_range_start"
+RANGE_END_TAG = "dagster/asset_partition_range_end"
 
 
 def business_date_partitions(
@@ -35,3 +39,8 @@ def partition_date(partition_key: str) -> dt.date:
 def partition_dates(context: AssetExecutionContext | AssetCheckExecutionContext) -> list[dt.date]:
     """The business dates a run materialises: its one partition, or each of its range."""
     return [partition_date(key) for key in context.partition_keys]
+
+
+def range_tags(dates: list[dt.date]) -> dict[str, str]:
+    """The run tags of a run over every partition from the first to the last of ``dates``."""
+    return {RANGE_START_TAG: min(dates).isoformat(), RANGE_END_TAG: max(dates).isoformat()}
