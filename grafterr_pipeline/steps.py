@@ -3,7 +3,8 @@
 Dagster assets (:mod:`grafterr_pipeline.defs`) call these; each step reads what the previous
 one stored under the data root, so any step can be rerun alone:
 
-1. :func:`pull_raw`: the API pages of the partition's window into ``raw/``;
+1. :func:`pull_raw` / :func:`pull_raw_dates`: the API pages of the partitions' windows into
+   ``raw/`` (several dates pulled together read each order once, see :mod:`~.pulls`);
 2. :func:`stage_webhook_deltas`: the inbox's events of the date, snapshotted in ``staging/``;
    :func:`merge_with_webhooks` / :func:`merge_orders`: raw pages and those webhook deltas into
    one version per order, in ``staging/``, with a report of how the two sources compare;
@@ -22,17 +23,17 @@ from typing import Any
 
 import pyarrow as pa
 
-from grafterr_pipeline.businessdate import pull_window
-from grafterr_pipeline.client import GrafterrClient, PullStats
+from grafterr_pipeline.client import GrafterrClient
 from grafterr_pipeline.merge import Candidate, MergedDay
 from grafterr_pipeline.normalise import NormaliseOptions, dumps, loads
 from grafterr_pipeline.normalise.day import NormalisedDay, merge_day
 from grafterr_pipeline.normalise.fast import normalise_staged
 from grafterr_pipeline.normalise.schema import QUARANTINE
+from grafterr_pipeline.pulls import RawPullSummary, pull_raw_dates
 from grafterr_pipeline.settings import Settings
 from grafterr_pipeline.warehouse import Warehouse, WrittenPartition, read_raw_orders
 from grafterr_pipeline.warehouse.files import atomic_write
-from grafterr_pipeline.warehouse.raw import RawPull, read_raw_manifest, write_raw_pull
+from grafterr_pipeline.warehouse.raw import read_raw_manifest
 from grafterr_pipeline.webhooks.deltas import StagedDeltas, read_staged_deltas, stage_deltas
 from grafterr_pipeline.webhooks.inboxes import open_inbox
 from grafterr_pipeline.webhooks.reconcile import SourceReport, reconcile
@@ -46,6 +47,7 @@ __all__ = [
     "merge_with_webhooks",
     "normalise_options",
     "pull_raw",
+    "pull_raw_dates",
     "read_merged",
     "stage_webhook_deltas",
     "warehouse_of",
@@ -53,17 +55,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class RawPullSummary:
-    """What one partition's pull fetched and where it is stored."""
-
-    business_date: dt.date
-    window: tuple[dt.datetime, dt.datetime]
-    stats: PullStats
-    path: Path
-    bytes: int
 
 
 @dataclass(frozen=True)
@@ -82,18 +73,7 @@ def normalise_options(settings: Settings) -> NormaliseOptions:
 
 def pull_raw(settings: Settings, client: GrafterrClient, business_date: dt.date) -> RawPullSummary:
     """Pull every order created in ``business_date``'s window and store the raw pages."""
-    start, end = pull_window(business_date, settings.business_day_cutoff)
-    result = client.pull_orders(start, end, date_field=settings.api.field_created_at)
-    manifest = {
-        "business_date": business_date.isoformat(),
-        "window": {"from": start.isoformat(), "to": end.isoformat()},
-        "date_field": settings.api.field_created_at,
-        "pulled_at": dt.datetime.now(dt.UTC).isoformat(),
-        "stats": result.stats.as_metadata(),
-    }
-    size = write_raw_pull(settings.data_dir, business_date, result.pages, manifest)
-    path = RawPull(settings.data_dir, business_date).pages
-    return RawPullSummary(business_date, (start, end), result.stats, path, size)
+    return pull_raw_dates(settings, client, [business_date])[0]
 
 
 def _staging_path(root: Path, business_date: dt.date) -> Path:

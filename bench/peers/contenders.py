@@ -83,8 +83,8 @@ CONTENDERS: tuple[Contender, ...] = (
         label="grafterr-pipeline",
         module=None,
         read=lambda out, dates: read_pipeline(out / "data", dates),
-        setup="`grafterr-pipeline run` (Dagster in-process, one run per date); told the rate "
-        "limit through `GRAFTERR_RATE_LIMIT`, as its README documents",
+        setup="`grafterr-pipeline run` (Dagster in-process, one run for the range of dates); "
+        "told the rate limit through `GRAFTERR_RATE_LIMIT`, as its README documents",
         workaround="none",
     ),
     Contender(

@@ -1,8 +1,11 @@
 """Run one contender as a subprocess and measure its wall time and peak memory.
 
-Peak memory is the ``ru_maxrss`` that ``wait4`` reports for the child: the largest resident
-set of the child or of any descendant it waited for. Every contender here does its work in one
-process (the pipeline runs Dagster in-process), so it is that process's peak.
+Peak memory counts the contender's whole process tree. ``ru_maxrss`` from ``wait4`` is exact
+for one process but only the largest of the processes, never their sum, so a contender that
+spread its work over child processes would look smaller than it is. A sampler therefore adds
+up the proportional set size (``Pss`` in ``/proc/<pid>/smaps_rollup``: shared pages split
+between the processes sharing them) of every process in the contender's session, every
+:data:`SAMPLE_SECONDS`; the peak is the larger of the two figures.
 """
 
 from __future__ import annotations
@@ -16,7 +19,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Outcome", "run_measured"]
+__all__ = ["SAMPLE_SECONDS", "Outcome", "run_measured", "session_pss_kib"]
+
+SAMPLE_SECONDS = 0.1
 
 
 @dataclass(frozen=True)
@@ -28,6 +33,7 @@ class Outcome:
     peak_rss_mib: float
     timed_out: bool
     last_line: str
+    processes: int = 1  # the most processes the contender's session had at once
 
     @property
     def ok(self) -> bool:
@@ -47,20 +53,70 @@ def run_measured(
             start_new_session=True,
         )  # fmt: skip
         timer = threading.Timer(timeout, _kill_group, (process.pid, timed_out))
+        sampler = _TreeSampler(process.pid)
         timer.start()
+        sampler.start()
         try:
             _, status, usage = os.wait4(process.pid, 0)
         finally:
             timer.cancel()
+            sampler.stop()
         wall = time.monotonic() - started
     process.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
     return Outcome(
         exit_code=process.returncode,
         wall_seconds=wall,
-        peak_rss_mib=usage.ru_maxrss / 1024,  # KiB on Linux
+        peak_rss_mib=max(usage.ru_maxrss, sampler.peak_kib) / 1024,  # KiB on Linux
         timed_out=timed_out.is_set(),
         last_line=_last_line(log),
+        processes=sampler.most_processes,
     )
+
+
+class _TreeSampler(threading.Thread):
+    """Samples the summed PSS of every process in one session until stopped."""
+
+    def __init__(self, session: int) -> None:
+        super().__init__(daemon=True)
+        self.session = session
+        self.peak_kib = 0
+        self.most_processes = 1
+        self._halt = threading.Event()
+
+    def run(self) -> None:
+        while not self._halt.wait(SAMPLE_SECONDS):
+            kib, count = session_pss_kib(self.session)
+            self.peak_kib = max(self.peak_kib, kib)
+            self.most_processes = max(self.most_processes, count)
+
+    def stop(self) -> None:
+        self._halt.set()
+        self.join()
+
+
+def session_pss_kib(session: int) -> tuple[int, int]:
+    """The summed PSS in KiB of the live processes of ``session``, and how many there are."""
+    total = count = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            # Fields after the command name, which may hold spaces: state, ppid, pgrp, session.
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            if int(fields[3]) != session:
+                continue
+            total += _pss_kib(entry / "smaps_rollup")
+            count += 1
+        except (OSError, ValueError, IndexError):
+            continue  # the process ended while it was read
+    return total, count
+
+
+def _pss_kib(path: Path) -> int:
+    for line in path.read_text().splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1])
+    return 0
 
 
 def _kill_group(pid: int, flag: threading.Event) -> None:

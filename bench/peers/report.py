@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bench.peers.contenders import CONTENDERS
+from bench.peers.measure import SAMPLE_SECONDS
 from bench.peers.sandbox import PEAK_WINDOW
 from bench.peers.scenarios import BASE, NOW, PAGE_SIZE
 
@@ -58,7 +59,9 @@ Python {platform.python_version()}.
 
 **The work:** {len(dates)} business dates, {dates[0]} to {dates[-1]}; for each, every order of \
 the date's 50-hour pull window (`grafterr_pipeline.businessdate.pull_window`), paged at \
-{PAGE_SIZE} orders a page, landed as Parquet.
+{PAGE_SIZE} orders a page, landed as Parquet. Neighbouring windows overlap by 26 hours; the \
+peers pull window after window, the pipeline pulls the range once, cut into day-long slices \
+(`grafterr_pipeline.pulls`), so its request count is lower for the same orders.
 **The sandbox:** one per run, on 127.0.0.1, started by the harness: seed {BASE.seed}, scale \
 {BASE.scale} orders per store per day, clock frozen at {NOW:%Y-%m-%d %H:%M} UTC, rate limit \
 {limit:g} requests/s with a burst of {BASE.burst}, latency {BASE.latency * 1000:g} ms plus up to \
@@ -70,7 +73,10 @@ the date's 50-hour pull window (`grafterr_pipeline.businessdate.pull_window`), p
 last answer, so time spent between pulls counts) and in the busiest {PEAK_WINDOW:g} seconds \
 (whether the pull itself uses the budget), against the limit of {limit:g} and a burst of \
 {BASE.burst}. *429s*: answers refused by the rate limit. *peak RSS*: \
-`ru_maxrss` of the contender's process from `wait4`. *exact*: for every date, the order ids, \
+the contender's whole process tree: the larger of `ru_maxrss` from `wait4` (exact, but the \
+largest single process only) and the peak of the proportional set sizes of every process in \
+its session added up, sampled every {SAMPLE_SECONDS:g} s; a contender that ran more than one \
+process at once shows how many. *exact*: for every date, the order ids, \
 the number of orders and of order lines, and the net revenue equal the sandbox's \
 `ground_truth` to the penny, with no order twice. The peers land whole windows; their rows are \
 kept for a date by `grafterr_pipeline.businessdate.business_date_of`, as the pipeline does. \
@@ -95,7 +101,7 @@ def _scenario(runs: list[Run]) -> str:
             f"| {run.contender.label} | {_finished(run)} | {o.wall_seconds:.1f} | {t.requests} | "
             f"{t.throttled} | {_errors(t.statuses)} | {t.admitted_rate():.2f}, "
             f"{t.peak_rate():.2f} | "
-            f"{o.peak_rss_mib:.0f} | {exact}/{len(run.scores)}"
+            f"{o.peak_rss_mib:.0f}{_processes(o.processes)} | {exact}/{len(run.scores)}"
             f"{' (all)' if run.exact else ''} | {run.load_average:.2f} |"
         )
     knobs = ", ".join(f"`{k}`" for k in scenario.knobs())
@@ -105,6 +111,10 @@ def _scenario(runs: list[Run]) -> str:
         + "\n\n"
         + _per_date(runs)
     )
+
+
+def _processes(count: int) -> str:
+    return f" ({count} processes)" if count > 1 else ""
 
 
 def _per_date(runs: list[Run]) -> str:

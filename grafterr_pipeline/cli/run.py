@@ -1,4 +1,9 @@
-"""``grafterr-pipeline run``: materialise every asset for a range of business dates."""
+"""``grafterr-pipeline run``: materialise every asset for a range of business dates.
+
+Consecutive dates run as one Dagster run over their partition range, as a backfill of the
+assets' :data:`~grafterr_pipeline.defs.assets.BACKFILL_POLICY` would: up to a month of dates
+per run, so the range is pulled once and Dagster starts one run, not one per date.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +12,16 @@ import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from dagster import DagsterInstance
+from dagster import DagsterInstance, JobDefinition
 
+from grafterr_pipeline.defs.assets import MAX_DATES_PER_RUN
+from grafterr_pipeline.defs.partitions import range_tags
 from grafterr_pipeline.errors import ConfigurationError, GrafterrError
 from grafterr_pipeline.settings import Settings
 
-__all__ = ["DayResult", "date_range", "materialise_dates", "run_range"]
+__all__ = ["DayResult", "date_range", "materialise_dates", "run_range", "runs_of"]
 
 logger = logging.getLogger(__name__)
 
@@ -52,10 +60,12 @@ def _dagster_home() -> None:
         os.environ["DAGSTER_HOME"] = home
 
 
-def _orders_of(result: object) -> int:
+def _orders_of(result: object, day: dt.date) -> int:
     for event in result.get_asset_materialization_events():  # type: ignore[attr-defined]
         materialization = event.materialization
-        if materialization.asset_key.path == ["orders"]:
+        if materialization.asset_key.path == ["orders"] and (
+            materialization.partition == day.isoformat()
+        ):
             return int(materialization.metadata["rows"].value)
     return 0
 
@@ -71,13 +81,42 @@ def _failure_of(result: object) -> str:
     return ""
 
 
+def runs_of(dates: list[dt.date], *, most: int = MAX_DATES_PER_RUN) -> list[list[dt.date]]:
+    """``dates`` in runs of consecutive dates, at most ``most`` per run, oldest first."""
+    runs: list[list[dt.date]] = []
+    for day in sorted(set(dates)):
+        last = runs[-1] if runs else None
+        if last and len(last) < most and day - last[-1] == dt.timedelta(days=1):
+            last.append(day)
+        else:
+            runs.append([day])
+    return runs
+
+
+def _partitions_of(job: JobDefinition, dates: list[dt.date]) -> dict[str, Any]:
+    """The ``execute_in_process`` arguments that select ``dates``' partitions."""
+    unknown = [d.isoformat() for d in dates if not job.partitions_def.has_partition_key(str(d))]
+    if unknown:
+        raise ConfigurationError(
+            f"no partition for {', '.join(unknown)}: a business date has one from "
+            "GRAFTERR_START_DATE until the last one whose cut-off has passed"
+        )
+    if len(dates) == 1:
+        return {"partition_key": dates[0].isoformat()}
+    return {"tags": range_tags(dates)}
+
+
 def materialise_dates(
     dates: list[dt.date],
     *,
     instance: DagsterInstance | None = None,
     on_day: Callable[[DayResult], None] | None = None,
 ) -> list[DayResult]:
-    """Run the job once per date, through ``instance`` or the one in ``DAGSTER_HOME``."""
+    """Run the job over ``dates``, through ``instance`` or the one in ``DAGSTER_HOME``.
+
+    Consecutive dates share a run (see :func:`runs_of`); each date gets its own result, and
+    a failed run fails each of its dates with the run's error.
+    """
     if instance is None:
         _dagster_home()
         with DagsterInstance.get() as home:
@@ -86,19 +125,16 @@ def materialise_dates(
 
     job = build_definitions().resolve_job_def(JOB_NAME)
     results = []
-    for day in dates:
+    for run in runs_of(dates):
         result = job.execute_in_process(
-            partition_key=day.isoformat(),
-            instance=instance,
-            run_config=_QUIET,
-            raise_on_error=False,
+            instance=instance, run_config=_QUIET, raise_on_error=False, **_partitions_of(job, run)
         )
-        outcome = DayResult(
-            day, result.success, result.run_id, _orders_of(result), _failure_of(result)
-        )
-        results.append(outcome)
-        if on_day:
-            on_day(outcome)
+        error = _failure_of(result)
+        for day in run:
+            outcome = DayResult(day, result.success, result.run_id, _orders_of(result, day), error)
+            results.append(outcome)
+            if on_day:
+                on_day(outcome)
     return results
 
 

@@ -3,14 +3,22 @@
 ``raw_orders`` -> ``merged_orders`` -> the warehouse tables -> ``duckdb_views``. Every asset
 stores its own output under the data root and reports counts as metadata, so the UI shows
 what each partition held without opening a file.
+
+A run may cover a range of dates (:data:`BACKFILL_POLICY`): each asset then does its step for
+every date of the range, and reports each date's figures on that date's partition. The range
+is pulled as one (see :mod:`grafterr_pipeline.pulls`), so each order is read once.
 """
 
+import warnings
 from collections.abc import Iterator
+from typing import Any
 
 from dagster import (
     AssetExecutionContext,
     AssetKey,
     AssetSpec,
+    BackfillPolicy,
+    BetaWarning,
     MaterializeResult,
     MetadataValue,
     PartitionsDefinition,
@@ -19,22 +27,31 @@ from dagster import (
 )
 
 from grafterr_pipeline.defs.metadata import orders_metadata, partition_metadata
-from grafterr_pipeline.defs.partitions import partition_date
+from grafterr_pipeline.defs.partitions import partition_dates
 from grafterr_pipeline.defs.resources import GrafterrResource
 from grafterr_pipeline.normalise.schema import WAREHOUSE_TABLES
 from grafterr_pipeline.steps import (
+    LandedDay,
+    MergeReport,
     land_tables,
     merge_with_webhooks,
-    pull_raw,
+    pull_raw_dates,
     stage_webhook_deltas,
     warehouse_of,
 )
 from grafterr_pipeline.webhooks.reconcile import sources_metadata
 
-__all__ = ["API_POOL", "build_assets"]
+__all__ = ["API_POOL", "BACKFILL_POLICY", "build_assets"]
 
 # Assets that call Grafterr share this Dagster concurrency pool; dagster.yaml sets its limit.
 API_POOL = "grafterr_api"
+# Dagster 1.13 calls backfill_policy beta and warns at every definitions load, flooding the
+# demo's output; runs over a range are covered by tests/defs/test_ranges.py.
+warnings.filterwarnings("ignore", message="Parameter `backfill_policy`", category=BetaWarning)
+# A backfill runs up to a month of dates per run: one run start, one pull of the range, one
+# view refresh, instead of one of each per date; a failed run costs at most a month's redo.
+MAX_DATES_PER_RUN = 31
+BACKFILL_POLICY = BackfillPolicy.multi_run(max_partitions_per_run=MAX_DATES_PER_RUN)
 _OWNERS = ["team:data-platform"]
 
 _TABLE_DESCRIPTIONS = {
@@ -51,6 +68,7 @@ def build_assets(partitions: PartitionsDefinition) -> list:
 
     @asset(
         partitions_def=partitions,
+        backfill_policy=BACKFILL_POLICY,
         group_name="ingest",
         owners=_OWNERS,
         kinds={"python", "api"},
@@ -60,24 +78,25 @@ def build_assets(partitions: PartitionsDefinition) -> list:
     def raw_orders(context: AssetExecutionContext, grafterr: GrafterrResource) -> MaterializeResult:
         """One line per API page of the business date's pull window, as Grafterr sent it,
         gzipped under `data/raw/`; its metadata holds the client's request, retry and 429
-        counts."""
+        counts (in a range, for the slice of the pull that starts at the date's window)."""
         settings = grafterr.settings()
-        business_date = partition_date(context.partition_key)
         with grafterr.client() as client:
-            summary = pull_raw(settings, client, business_date)
-        start, end = summary.window
-        return MaterializeResult(
-            metadata={
-                **{k: v for k, v in summary.stats.as_metadata().items()},
+            summaries = pull_raw_dates(settings, client, partition_dates(context))
+        for summary in summaries:
+            start, end = summary.window
+            metadata = {
+                **summary.stats.as_metadata(),
                 "window_from": start.isoformat(),
                 "window_to": end.isoformat(),
                 "bytes": MetadataValue.int(summary.bytes),
                 "path": MetadataValue.path(str(summary.path)),
             }
-        )
+            context.add_asset_metadata(metadata, partition_key=summary.business_date.isoformat())
+        return MaterializeResult()
 
     @asset(
         partitions_def=partitions,
+        backfill_policy=BACKFILL_POLICY,
         group_name="ingest",
         owners=_OWNERS,
         kinds={"python", "sqlite"},
@@ -89,11 +108,15 @@ def build_assets(partitions: PartitionsDefinition) -> list:
         """Webhook events of the business date, copied from the inbox to ``data/staging/``:
         one line per ``event_id`` (stored once however often delivered) and per quarantined
         delivery, each with its raw body."""
-        staged = stage_webhook_deltas(grafterr.settings(), partition_date(context.partition_key))
-        return MaterializeResult(metadata=staged.as_metadata())
+        settings = grafterr.settings()
+        for day in partition_dates(context):
+            staged = stage_webhook_deltas(settings, day)
+            context.add_asset_metadata(staged.as_metadata(), partition_key=day.isoformat())
+        return MaterializeResult()
 
     @asset(
         partitions_def=partitions,
+        backfill_policy=BACKFILL_POLICY,
         deps=[raw_orders, webhook_deltas],
         group_name="ingest",
         owners=_OWNERS,
@@ -106,25 +129,14 @@ def build_assets(partitions: PartitionsDefinition) -> list:
         """One row per `order_id` of the business date: its latest version from the raw pull
         and the webhook deltas, staged under `data/staging/`."""
         settings = grafterr.settings()
-        report = merge_with_webhooks(settings, partition_date(context.partition_key))
-        merged = report.merged
-        if report.sources.missing_from_pull:
-            context.log.warning(
-                "orders known only from webhooks are missing from the pull: %s",
-                ", ".join(report.sources.missing_from_pull),
-            )
-        return MaterializeResult(
-            metadata={
-                "orders": MetadataValue.int(len(merged.winners)),
-                "unreadable": MetadataValue.int(len(merged.unreadable)),
-                "duplicates_dropped": MetadataValue.int(merged.duplicates),
-                **sources_metadata(merged.sources),
-                **report.sources.as_metadata(),
-            }
-        )
+        for day in partition_dates(context):
+            metadata = _merge_metadata(context, merge_with_webhooks(settings, day))
+            context.add_asset_metadata(metadata, partition_key=day.isoformat())
+        return MaterializeResult()
 
     @multi_asset(
         partitions_def=partitions,
+        backfill_policy=BACKFILL_POLICY,
         group_name="warehouse",
         can_subset=False,
         specs=[
@@ -144,16 +156,18 @@ def build_assets(partitions: PartitionsDefinition) -> list:
         context: AssetExecutionContext, grafterr: GrafterrResource
     ) -> Iterator[MaterializeResult]:
         """Normalise the merged orders and land each table's Parquet partition atomically."""
-        landed = land_tables(grafterr.settings(), partition_date(context.partition_key))
-        tables = {**landed.day.tables, "quarantine": landed.day.quarantine}
-        for written in landed.written:
-            metadata = partition_metadata(written, tables[written.table])
-            if written.table == "orders":
-                metadata.update(orders_metadata(tables["orders"], tables["payments"]))
-            yield MaterializeResult(asset_key=AssetKey(written.table), metadata=metadata)
+        settings = grafterr.settings()
+        for day in partition_dates(context):
+            for table, metadata in _landed_metadata(land_tables(settings, day)).items():
+                context.add_asset_metadata(
+                    metadata, asset_key=AssetKey(table), partition_key=day.isoformat()
+                )
+        for table in WAREHOUSE_TABLES:
+            yield MaterializeResult(asset_key=AssetKey(table))
 
     @asset(
         partitions_def=partitions,
+        backfill_policy=BACKFILL_POLICY,
         deps=[AssetKey(name) for name in WAREHOUSE_TABLES],
         group_name="warehouse",
         owners=_OWNERS,
@@ -167,16 +181,53 @@ def build_assets(partitions: PartitionsDefinition) -> list:
         plus the analyst views; refreshed only when their definitions change."""
         warehouse = warehouse_of(grafterr.settings())
         changed = warehouse.refresh_views()
-        result = warehouse.query(
-            "SELECT count(*) FROM orders WHERE business_date = ?",
-            [partition_date(context.partition_key)],
+        dates = partition_dates(context)
+        visible = dict(
+            warehouse.query(
+                "SELECT business_date, count(*) FROM orders "
+                "WHERE business_date BETWEEN ? AND ? GROUP BY business_date",
+                [dates[0], dates[-1]],
+            ).rows
         )
+        for day in dates:
+            context.add_asset_metadata(
+                {"orders_visible": MetadataValue.int(visible.get(day, 0))},
+                partition_key=day.isoformat(),
+            )
         return MaterializeResult(
             metadata={
                 "database": MetadataValue.path(str(warehouse.database)),
                 "views_refreshed": changed,
-                "orders_visible": MetadataValue.int(result.rows[0][0]),
             }
         )
 
     return [raw_orders, webhook_deltas, merged_orders, warehouse_tables, duckdb_views]
+
+
+def _merge_metadata(context: AssetExecutionContext, report: MergeReport) -> dict[str, Any]:
+    merged = report.merged
+    if report.sources.missing_from_pull:
+        context.log.warning(
+            "%s: orders known only from webhooks are missing from the pull: %s",
+            merged.business_date,
+            ", ".join(report.sources.missing_from_pull),
+        )
+    return {
+        "orders": MetadataValue.int(len(merged.winners)),
+        "unreadable": MetadataValue.int(len(merged.unreadable)),
+        "duplicates_dropped": MetadataValue.int(merged.duplicates),
+        **sources_metadata(merged.sources),
+        **report.sources.as_metadata(),
+    }
+
+
+def _landed_metadata(landed: LandedDay) -> dict[str, dict[str, Any]]:
+    """Each landed table's metadata: rows, bytes, path, preview; money totals for orders."""
+    tables = {**landed.day.tables, "quarantine": landed.day.quarantine}
+    found = {}
+    for written in landed.written:
+        metadata = partition_metadata(written, tables[written.table])
+        if written.table == "orders":
+            metadata.update(orders_metadata(tables["orders"], tables["payments"]))
+        found[written.table] = metadata
+    return found

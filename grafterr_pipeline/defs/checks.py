@@ -11,16 +11,18 @@ from collections.abc import Callable
 from pathlib import Path
 
 from dagster import (
+    AssetCheckEvaluation,
     AssetCheckExecutionContext,
     AssetCheckResult,
     AssetChecksDefinition,
     AssetKey,
     MetadataValue,
+    Output,
     PartitionsDefinition,
     asset_check,
 )
 
-from grafterr_pipeline.defs.partitions import partition_date
+from grafterr_pipeline.defs.partitions import partition_date, partition_dates
 from grafterr_pipeline.defs.resources import GrafterrResource
 from grafterr_pipeline.normalise.audit import (
     Finding,
@@ -63,13 +65,34 @@ def _result(findings: list[Finding], what: str) -> AssetCheckResult:
     )
 
 
+def _per_partition(
+    result: AssetCheckResult, asset: str, name: str, day: dt.date
+) -> AssetCheckEvaluation:
+    # A check run over a range of partitions gets no partition of its own from Dagster 1.13
+    # (AssetCheckResult takes the step's single partition key), so each date's verdict is
+    # recorded on its partition as an evaluation of its own.
+    return AssetCheckEvaluation(
+        asset_key=AssetKey(asset),
+        check_name=name,
+        passed=result.passed,
+        metadata=result.metadata,
+        description=result.description,
+        partition=day.isoformat(),
+    )
+
+
 def _check(
     partitions: PartitionsDefinition, asset: str, name: str, audit: Audit, what: str, doc: str
 ) -> AssetChecksDefinition:
     @asset_check(asset=AssetKey(asset), name=name, description=doc, partitions_def=partitions)
-    def check(context: AssetCheckExecutionContext, grafterr: GrafterrResource) -> AssetCheckResult:
+    def check(context: AssetCheckExecutionContext, grafterr: GrafterrResource):
         location = warehouse_of(grafterr.settings()).location
-        return _result(audit(location, partition_date(context.partition_key)), what)
+        if context.has_partition_key:
+            yield _result(audit(location, partition_date(context.partition_key)), what)
+            return
+        for day in partition_dates(context):
+            yield _per_partition(_result(audit(location, day), what), asset, name, day)
+        yield Output(None)  # the check's step output, which Dagster expects once per step
 
     return check
 

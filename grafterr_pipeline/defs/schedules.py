@@ -1,8 +1,9 @@
 """The daily schedule: yesterday plus a look-back, because Grafterr carries late refunds.
 
 It fires an hour after the cut-off in the home zone (05:00 with the defaults) and asks for
-the business date that just closed and the ``lookback_days`` before it, each as its own run
-with a run key, so a tick evaluated twice does not run a date twice.
+the business date that just closed and the ``lookback_days`` before it, as one run over their
+partition range (their pull windows overlap, so the range is pulled once; see
+:mod:`grafterr_pipeline.pulls`), with a run key, so a tick evaluated twice does not run twice.
 """
 
 import datetime as dt
@@ -16,6 +17,7 @@ from dagster import (
 )
 
 from grafterr_pipeline.businessdate import business_date_of
+from grafterr_pipeline.defs.partitions import range_tags
 
 __all__ = ["build_daily_schedule", "business_dates_for_tick"]
 
@@ -45,8 +47,9 @@ def build_daily_schedule(
         execution_timezone=timezone,
         default_status=DefaultScheduleStatus.STOPPED,
         description=(
-            f"Daily at {fire:%H:%M} {timezone}: rebuilds the business date that just closed and "
-            f"the {lookback_days} before it, which late refunds and cancellations may change."
+            f"Daily at {fire:%H:%M} {timezone}: rebuilds, in one run, the business date that just "
+            f"closed and the {lookback_days} before it, which late refunds and cancellations may "
+            "change."
         ),
         tags={"layer": "ingest"},
     )
@@ -55,8 +58,8 @@ def build_daily_schedule(
         dates = business_dates_for_tick(
             tick, timezone=timezone, cutoff=cutoff, lookback_days=lookback_days
         )
-        for day in dates:
-            key = day.isoformat()
-            yield RunRequest(run_key=f"{key}@{tick:%Y-%m-%d}", partition_key=key)
+        return RunRequest(
+            run_key=f"{min(dates)}..{max(dates)}@{tick:%Y-%m-%d}", tags=range_tags(dates)
+        )
 
     return daily_grafterr_orders

@@ -1,10 +1,10 @@
 """Secrets: a whole demo-like flow, then a search for them everywhere it left a trace.
 
 The sandbox is given recognisable credentials, tokens that live 2 seconds and some 500s; the
-pipeline gets a recognisable PII salt. Three dates land, and one more run fails on a refused
-secret. Then every log record, every Dagster event (metadata and errors included), every
-exception and every file under the data root and DAGSTER_HOME is searched: none may hold a
-secret, a bearer token the sandbox issued, or the salt.
+pipeline gets a recognisable PII salt. Three dates land, in two runs, and one more run fails
+on a refused secret. Then every log record, every Dagster event (metadata and errors
+included), every exception and every file under the data root and DAGSTER_HOME is searched:
+none may hold a secret, a bearer token the sandbox issued, or the salt.
 """
 
 from __future__ import annotations
@@ -27,7 +27,9 @@ CLIENT_SECRET = "S3CRET-client-9d41c7e0"
 API_KEY = "S3CRET-apikey-2be05f13"
 PII_SALT = "S3CRET-salt-77a1c9d4"
 NOW = dt.datetime(2026, 11, 20, 12, tzinfo=dt.UTC)
-DATES = [dt.date(2026, 11, 17), dt.date(2026, 11, 18), dt.date(2026, 11, 19)]
+# Two consecutive dates run as one run, the third as a run of its own: each run's client gets
+# its own tokens, so there are several to look for, and both kinds of run leave their traces.
+DATES = [dt.date(2026, 11, 16), dt.date(2026, 11, 17), dt.date(2026, 11, 19)]
 CONFIG = SandboxConfig(
     seed=5, scale=4, now=NOW, client_secret=CLIENT_SECRET, api_key=API_KEY, token_ttl=2.0,
     fail_500=0.1, rate_limit=20.0, burst=2,

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 import requests
 
 from bench.__main__ import main as bench_main
 from bench.peers.correctness import OrderRow, Tables, score
+from bench.peers.measure import run_measured
 from bench.peers.sandbox import CountingSandbox, Traffic
 from grafterr_pipeline.sandbox import SandboxConfig, ground_truth
 
@@ -97,3 +100,31 @@ def test_peak_rate_is_the_busiest_window(times: tuple[float, ...], expected: flo
     traffic = Traffic({200: len(times)}, 0, 0.0, times)
 
     assert traffic.peak_rate(10.0) == pytest.approx(expected)
+
+
+# A parent holding 60 MiB starts two children that each hold 80 MiB of their own at once.
+_FORKING = """
+import os, time
+held = bytearray(60 * 2**20)
+children = []
+for _ in range(2):
+    pid = os.fork()
+    if pid == 0:
+        mine = bytearray(80 * 2**20)
+        time.sleep(1.0)
+        os._exit(0)
+    children.append(pid)
+for pid in children:
+    os.waitpid(pid, 0)
+"""
+
+
+def test_peak_memory_adds_up_every_process_of_the_contender(tmp_path: Path) -> None:
+    outcome = run_measured(
+        [sys.executable, "-c", _FORKING], env={}, cwd=tmp_path, timeout=30, log=tmp_path / "log"
+    )
+
+    # ru_maxrss alone says about 150 MiB: the largest one process, shared pages included.
+    assert outcome.ok
+    assert outcome.processes == 3
+    assert outcome.peak_rss_mib > 60 + 2 * 80

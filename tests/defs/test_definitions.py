@@ -85,7 +85,9 @@ def test_schedule_tick_rebuilds_yesterday_and_the_lookback(tick: str, expected_f
         pytest.param("2026-10-25T05:00:00+00:00", "2026-10-24", id="clocks-go-back"),
     ],
 )
-def test_schedule_requests_one_keyed_run_per_recent_business_date(tick: str, expected: str) -> None:
+def test_schedule_requests_one_keyed_run_over_the_recent_business_dates(
+    tick: str, expected: str
+) -> None:
     defs = build_definitions(ENV)
     schedule = defs.resolve_schedule_def("daily_grafterr_orders")
     context = dg.build_schedule_context(
@@ -93,13 +95,12 @@ def test_schedule_requests_one_keyed_run_per_recent_business_date(tick: str, exp
         repository_def=defs.get_repository_def(),
     )
 
-    requests = list(schedule.evaluate_tick(context).run_requests or [])
+    [request] = list(schedule.evaluate_tick(context).run_requests or [])
 
     newest = dt.date.fromisoformat(expected)
-    assert [r.partition_key for r in requests] == [
-        (newest - dt.timedelta(days=n)).isoformat() for n in range(4)
-    ]
-    assert len({r.run_key for r in requests}) == 4
+    oldest = newest - dt.timedelta(days=3)
+    assert request.partition_key_range == dg.PartitionKeyRange(str(oldest), str(newest))
+    assert request.run_key == f"{oldest}..{newest}@{tick[:10]}"
 
 
 def test_schedule_fires_an_hour_after_the_cutoff_in_the_home_zone() -> None:

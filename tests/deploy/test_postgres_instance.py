@@ -3,8 +3,8 @@
 A temporary ``DAGSTER_HOME`` holds the committed ``dagster_home/dagster.postgres.yaml`` as its
 ``dagster.yaml``, exactly as docs/deployment.md says to install it, with the connection in the
 ``DAGSTER_PG_*`` variables. Two business dates are materialised against the sandbox through the
-unchanged definitions, then the history is read back through a fresh instance and straight
-from PostgreSQL.
+unchanged definitions, in one run over both, then the history is read back through a fresh
+instance and straight from PostgreSQL.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ SQLITE_YAML = ROOT / "dagster_home" / "dagster.yaml"
 NOW = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC)
 DATES = [dt.date(2026, 11, 17), dt.date(2026, 11, 18)]
 CONFIG = SandboxConfig(seed=11, scale=20, now=NOW)
+RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 
 
 def _pg_env(postgres: PostgresServer, database: str) -> dict[str, str]:
@@ -96,7 +97,10 @@ def test_a_fresh_instance_reads_back_both_runs_and_their_materialisations(
 
     assert {r.run_id for r in runs} == {r.run_id for r in results}
     assert {r.status for r in runs} == {DagsterRunStatus.SUCCESS}
-    assert sorted(r.tags["dagster/partition"] for r in runs) == [d.isoformat() for d in DATES]
+    # Consecutive dates run as one run over their partition range.
+    assert [(r.tags[RANGE_START], r.tags[RANGE_END]) for r in runs] == [
+        (DATES[0].isoformat(), DATES[-1].isoformat())
+    ]
     assert sorted(m.asset_materialization.partition for m in orders) == [
         d.isoformat() for d in DATES
     ]
