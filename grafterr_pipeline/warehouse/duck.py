@@ -9,6 +9,10 @@ DuckDB lets one process open a database file to write, or several to read, never
   changed, for one short transaction, after preparing every statement;
 * each side retries for a moment while the other holds the file, and a reader also retries a
   statement that raced a partition swap (a file it listed was gone when it opened it).
+
+A :class:`Reader` keeps DuckDB's Parquet metadata cache on for its whole life, so a prompt
+parses each file's footer once rather than on every statement. That is safe here because a
+partition's file names are never reused (:mod:`grafterr_pipeline.warehouse.parquet`).
 """
 
 from __future__ import annotations
@@ -117,6 +121,7 @@ class Reader:
         self.policy = policy
         self._tables_dir = location.local_path if location and location.is_local else None
         self._con = duckdb.connect(":memory:")
+        self._con.execute("SET parquet_metadata_cache = true")
         _prepare_remote(self._con, location)
 
     def query(self, sql: str, params: Sequence[Any] | None = None) -> QueryResult:
