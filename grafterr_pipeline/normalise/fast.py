@@ -2,8 +2,8 @@
 
 The Python reference (:func:`grafterr_pipeline.normalise.day.normalise_day`) builds a dict per
 order and reads it field by field; that costs more than DuckDB's whole JSON-to-Parquet run. Here
-DuckDB reads the staged lines from an Arrow string array (``lines.py``), judges each distinct JSON
-shape once (``shapes.py``), and validates and tabulates every line of a plain shape in SQL
+DuckDB reads the staged lines from an Arrow string array (``lines.py``), parses each line once
+into the contract's structure (``layout.py``) and validates and tabulates it in SQL
 (``fastsql.py``). A line the SQL cannot prove valid -- an unknown field, money with three
 decimals, a naive timestamp -- goes to the Python reference, which either accepts it or gives
 the reason it is quarantined; so both paths give the same tables, and
@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from zoneinfo import available_timezones
@@ -30,17 +30,19 @@ import pyarrow.compute as pc
 from grafterr_pipeline.normalise import fastsql
 from grafterr_pipeline.normalise.day import NormalisedDay
 from grafterr_pipeline.normalise.fallback import KEYS_SCHEMA, Fallback, python_rows
+from grafterr_pipeline.normalise.layout import CUSTOMER, LINE, OPTIONAL, ORDER, transform_spec
 from grafterr_pipeline.normalise.lines import DEFAULT_CHUNK_BYTES, LineChunk, read_line_chunks
 from grafterr_pipeline.normalise.orders import NormaliseOptions
 from grafterr_pipeline.normalise.schema import QUARANTINE, TABLES
-from grafterr_pipeline.normalise.shapes import ShapeVerdict, judge_shape, line_spec
 
 __all__ = ["ChunkTables", "FastNormaliser", "iter_chunks", "normalise_staged"]
 
 logger = logging.getLogger(__name__)
 
 CAND = "_cand"
-_VERDICTS = pa.schema([("shape", pa.string()), ("plain", pa.bool_()), ("floats", pa.bool_())])
+# The line without the keys the contract lets Grafterr leave out, which are read apart.
+_SPEC = transform_spec({**LINE, "order": {k: v for k, v in ORDER.items() if k not in OPTIONAL}})
+_CUSTOMER_SPEC = transform_spec(CUSTOMER)
 
 
 @lru_cache(maxsize=1)
@@ -70,7 +72,6 @@ class FastNormaliser:
     options: NormaliseOptions
     now: dt.datetime
     threads: int | None = None
-    _verdicts: dict[str | None, ShapeVerdict] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.con = duckdb.connect(config={"threads": self.threads} if self.threads else {})
@@ -86,12 +87,10 @@ class FastNormaliser:
         """Validate, merge and tabulate one chunk."""
         con = self.con
         con.register("lines", chunk.table())
-        con.execute(fastsql.PREPARE[0])
-        con.register("verdicts", self._judge())
-        con.execute(fastsql.PREPARE[1], {"spec": line_spec()})
-        for statement in fastsql.PREPARE[2:7]:
+        con.execute(fastsql.PARSE, {"spec": _SPEC, "customer_spec": _CUSTOMER_SPEC})
+        for statement in fastsql.CHECKS[:-1]:
             con.execute(statement)
-        con.execute(fastsql.PREPARE[7], {"cutoff_minutes": _minutes(self.options.cutoff)})
+        con.execute(fastsql.CHECKS[-1], {"cutoff": _minutes(self.options.cutoff)})
         fallback = self._fallback(chunk)
         con.register("python_keys", fallback.keys)
         con.execute(fastsql.KEYS)
@@ -103,19 +102,6 @@ class FastNormaliser:
         tables = {name: self._table(name, fallback, won) for name in TABLES}
         best = con.sql("SELECT * FROM best ORDER BY cand").to_arrow_table()
         return ChunkTables(tables, fallback.quarantine, best, fallback.lines)
-
-    def _judge(self) -> pa.Table:
-        shapes = [
-            row[0] for row in self.con.execute("SELECT DISTINCT shape FROM shaped").fetchall()
-        ]
-        keep_pii = self.options.pii == "keep"
-        for shape in shapes:
-            if shape not in self._verdicts:
-                self._verdicts[shape] = judge_shape(shape, keep_pii=keep_pii)
-        rows = [(s, self._verdicts[s].plain, self._verdicts[s].floats) for s in shapes]
-        return pa.Table.from_pylist(
-            [dict(zip(_VERDICTS.names, row, strict=True)) for row in rows], schema=_VERDICTS
-        )
 
     def _fallback(self, chunk: LineChunk) -> Fallback:
         flagged = self.con.sql(
