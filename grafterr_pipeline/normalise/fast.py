@@ -87,10 +87,8 @@ class FastNormaliser:
         """Validate, merge and tabulate one chunk."""
         con = self.con
         con.register("lines", chunk.table())
-        con.execute(fastsql.PARSE, {"spec": _SPEC, "customer_spec": _CUSTOMER_SPEC})
-        for statement in fastsql.CHECKS[:-1]:
-            con.execute(statement)
-        con.execute(fastsql.CHECKS[-1], {"cutoff": _minutes(self.options.cutoff)})
+        con.execute(fastsql.CONVERT, {"spec": _SPEC, "customer_spec": _CUSTOMER_SPEC})
+        con.execute(fastsql.GOOD, {"cutoff": _minutes(self.options.cutoff)})
         fallback = self._fallback(chunk)
         con.register("python_keys", fallback.keys)
         con.execute(fastsql.KEYS)

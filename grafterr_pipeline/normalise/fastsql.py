@@ -34,7 +34,7 @@ from grafterr_pipeline.normalise.layout import (
     value_size,
 )
 
-__all__ = ["BEST", "CHECKS", "KEYS", "MACROS", "PARSE", "TABLE_QUERIES", "WINNERS"]
+__all__ = ["BEST", "CONVERT", "GOOD", "KEYS", "MACROS", "TABLE_QUERIES", "WINNERS"]
 
 # JSON text ``j`` of a value, read as values.py reads it. Text: a JSON string only (a number
 # as text goes to Python). Ids: a string with a visible character, at most 128 bytes, or an
@@ -46,19 +46,21 @@ CREATE OR REPLACE TEMP MACRO txt(j) AS
     CASE WHEN starts_with(j, '"') THEN json_extract_string(j, '$') END;
 CREATE OR REPLACE TEMP MACRO bare(j) AS json_extract_string(j, '$');
 CREATE OR REPLACE TEMP MACRO whole(j) AS regexp_full_match(j, '-?[0-9]+');
+CREATE OR REPLACE TEMP MACRO visible(v) AS
+    (v >= '"!' AND v < '""') OR (v >= '"#' AND v < chr(34) || chr(127));
 CREATE OR REPLACE TEMP MACRO id_ok(j) AS CASE WHEN starts_with(j, '"')
-    THEN strlen(j) <= 130 AND regexp_matches(txt(j), '[!-~]') ELSE whole(j) END;
+    THEN strlen(j) <= 130 AND visible(CAST(j AS VARCHAR)) ELSE whole(j) END;
 CREATE OR REPLACE TEMP MACRO money_ok(j) AS
-    j IS NULL OR regexp_full_match(bare(j), '-?[0-9]{1,16}(\.[0-9]{1,2})?');
+    j IS NULL OR regexp_full_match(j, '"?-?[0-9]{1,16}(\.[0-9]{1,2})?"?');
 CREATE OR REPLACE TEMP MACRO money(j) AS TRY_CAST(bare(j) AS DECIMAL(18, 2));
 CREATE OR REPLACE TEMP MACRO fraction(j) AS NOT starts_with(j, '"') AND contains(j, '.');
-CREATE OR REPLACE TEMP MACRO ts_ok(j) AS starts_with(j, '"')
-    AND regexp_full_match(txt(j), '(19|20)[0-9]{2}-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):'
-                          '[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])')
-    AND TRY_CAST(txt(j) AS TIMESTAMPTZ) IS NOT NULL;
+CREATE OR REPLACE TEMP MACRO ts_form(j) AS regexp_full_match(j,
+    '"(19|20)[0-9]{2}-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?'
+    '(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])"');
 CREATE OR REPLACE TEMP MACRO ts(j) AS TRY_CAST(txt(j) AS TIMESTAMPTZ);
-CREATE OR REPLACE TEMP MACRO int_ok(j, low) AS j IS NULL OR (whole(j)
-    AND TRY_CAST(j AS BIGINT) >= low AND abs(TRY_CAST(j AS HUGEINT)) < 4611686018427387904);
+CREATE OR REPLACE TEMP MACRO int_ok(j, low) AS j IS NULL
+    OR (CAST(TRY_CAST(j AS BIGINT) AS VARCHAR) = j
+        AND TRY_CAST(j AS BIGINT) BETWEEN low AND 4611686018427387903);
 """
 
 _OPTIONAL_SIZE = " + ".join(
@@ -72,13 +74,11 @@ _LINE_SIZE = (
 )
 _PATHS = "[" + ", ".join(f"'$.order.{key}'" for key in OPTIONAL) + "]"
 
-# One row per line the SQL may read; lines with a backslash go to Python, and so do lines the
-# strict reading refuses (their row is all null: filtering on it would read every line twice).
-# The strict reading
-# leaves out the keys the contract lets Grafterr omit: they are read by path, which tells an
-# absent key (SQL null) from a null one (JSON ``null``), and the customer read strictly again.
-PARSE = f"""
-CREATE OR REPLACE TEMP TABLE parsed AS
+# One row per line; lines with a backslash are left out (they go to Python), and a line the
+# strict reading refuses has an all-null row (filtering on it would read every line twice).
+# The strict reading leaves out the keys the contract lets Grafterr omit: they are read by
+# path, which tells an absent key (SQL null) from a null one (JSON ``null``).
+_PARSED = f"""
 SELECT cand, r.source, r.event_kind, r.occurred_at, r."order" AS d, line_size,
        opt[1] IS NOT NULL AS has_customer, opt[2] IS NOT NULL AS has_covers,
        opt[3] IS NOT NULL AS has_table_number,
@@ -96,170 +96,156 @@ FROM (
 )
 """
 
-CHECKS = [
-    f"""
-    CREATE OR REPLACE TEMP TABLE items AS
-    SELECT cand, n, bare(it.line_id) AS line_id, bare(it.product_id) AS product_id,
-           txt(it.name) AS name, txt(it.category) AS category,
-           TRY_CAST(it.quantity AS BIGINT) AS quantity, money(it.unit_price) AS unit_price,
-           money(it.discount) AS discount, money(it.tax) AS tax,
-           money(it.line_total) AS line_total, txt(it.status) AS status,
-           len(it.modifiers) AS modifier_count, it.modifiers,
-           coalesce(it IS NOT NULL AND it.line_id IS NOT NULL AND id_ok(it.line_id)
-               AND (it.product_id IS NULL OR id_ok(it.product_id))
-               AND is_text(it.name) AND is_text(it.category) AND is_text(it.status)
-               AND it.quantity IS NOT NULL AND int_ok(it.quantity, 0)
-               AND money_ok(it.unit_price) AND money_ok(it.discount) AND money_ok(it.tax)
-               AND money_ok(it.line_total), false) AS ok,
-           CASE WHEN it IS NULL THEN 4 ELSE {object_size("it", ITEM)} END AS size,
-           coalesce(fraction(it.unit_price) OR fraction(it.discount) OR fraction(it.tax)
-                    OR fraction(it.line_total), false) AS fractions
-    FROM (
-        SELECT cand, unnest(d.items) AS it, generate_subscripts(d.items, 1) AS n FROM parsed
-    )
-    """,
-    f"""
-    CREATE OR REPLACE TEMP TABLE mods AS
-    SELECT cand, n, k, line_id, bare(m.modifier_id) AS modifier_id, txt(m.name) AS name,
-           coalesce(TRY_CAST(m.quantity AS BIGINT), 1) AS quantity,
-           money(m.unit_price) AS unit_price,
-           coalesce(m IS NOT NULL AND (m.modifier_id IS NULL OR id_ok(m.modifier_id))
-               AND is_text(m.name) AND int_ok(m.quantity, 0) AND money_ok(m.unit_price),
-               false) AS ok,
-           CASE WHEN m IS NULL THEN 4 ELSE {object_size("m", MODIFIER)} END AS size,
-           coalesce(fraction(m.unit_price), false) AS fractions
-    FROM (
-        SELECT cand, n, line_id, unnest(modifiers) AS m, generate_subscripts(modifiers, 1) AS k
-        FROM items
-    )
-    """,
-    f"""
-    CREATE OR REPLACE TEMP TABLE pays AS
-    SELECT cand, n, bare(p.payment_id) AS payment_id, txt(p.method) AS method,
-           money(p.amount) AS amount, money(p.tip) AS tip, txt(p.status) AS status,
-           ts(p.paid_at) AS paid_at,
-           coalesce(p IS NOT NULL AND p.payment_id IS NOT NULL AND id_ok(p.payment_id)
-               AND is_text(p.method) AND is_text(p.status)
-               AND money_ok(p.amount) AND money_ok(p.tip)
-               AND (p.paid_at IS NULL OR ts_ok(p.paid_at)), false) AS ok,
-           CASE WHEN p IS NULL THEN 4 ELSE {object_size("p", PAYMENT)} END AS size,
-           coalesce(fraction(p.amount) OR fraction(p.tip), false) AS fractions
-    FROM (
-        SELECT cand, unnest(d.payments) AS p, generate_subscripts(d.payments, 1) AS n
-        FROM parsed
-    )
-    """,
-    f"""
-    CREATE OR REPLACE TEMP TABLE heads AS
-    SELECT cand, txt(source) AS source, txt(event_kind) AS event_kind,
-           ts(occurred_at) AS occurred_at, bare(d.order_id) AS order_id,
-           TRY_CAST(d.order_number AS BIGINT) AS order_number,
-           bare(d.store.store_id) AS store_id, txt(d.store.name) AS store_name,
-           txt(d.store.timezone) AS store_timezone, txt(d.channel) AS channel,
-           txt(d.order_type) AS order_type, txt(d.status) AS status,
-           ts(d.created_at) AS created_at, ts(d.updated_at) AS updated_at,
-           txt(d.currency) AS currency, TRY_CAST(covers AS INTEGER) AS covers,
-           txt(table_number) AS table_number, bare(customer.customer_id) AS customer_id,
-           txt(customer.name) AS customer_name, txt(customer.email) AS customer_email,
-           txt(customer.phone) AS customer_phone,
-           money(d.totals.subtotal) AS subtotal, money(d.totals.discount) AS discount,
-           money(d.totals.service_charge) AS service_charge, money(d.totals.tax) AS tax,
-           money(d.totals.tip) AS tip, money(d.totals.total) AS total,
-           coalesce((customer_json IS NULL OR customer_json = 'null' OR customer IS NOT NULL)
-               AND source IS NOT NULL AND starts_with(source, '"')
-               AND is_text(event_kind) AND (occurred_at IS NULL OR ts_ok(occurred_at))
-               AND d IS NOT NULL AND d.order_id IS NOT NULL AND id_ok(d.order_id)
-               AND d.store IS NOT NULL AND d.store.store_id IS NOT NULL
-               AND id_ok(d.store.store_id) AND is_text(d.store.name)
-               AND d.store.timezone IS NOT NULL AND is_text(d.store.timezone)
-               AND txt(d.store.timezone) IN (SELECT name FROM zones)
-               AND is_text(d.channel) AND is_text(d.order_type) AND is_text(d.status)
-               AND d.created_at IS NOT NULL AND ts_ok(d.created_at)
-               AND d.updated_at IS NOT NULL AND ts_ok(d.updated_at)
-               AND is_text(d.currency) AND is_text(table_number)
-               AND int_ok(d.order_number, -4611686018427387903)
-               AND int_ok(covers, 0)
-               AND (covers IS NULL OR TRY_CAST(covers AS INTEGER) IS NOT NULL)
-               AND (customer.customer_id IS NULL OR id_ok(customer.customer_id))
-               AND is_text(customer.name) AND is_text(customer.phone)
-               AND is_text(customer.email)
-               AND (customer.email IS NULL OR customer.email = '""'
-                    OR regexp_full_match(txt(customer.email), '[!-~]([ -~]*[!-~])?'))
-               AND money_ok(d.totals.subtotal) AND money_ok(d.totals.discount)
-               AND money_ok(d.totals.service_charge) AND money_ok(d.totals.tax)
-               AND money_ok(d.totals.tip) AND money_ok(d.totals.total), false) AS ok,
-           line_size - ({_LINE_SIZE}) AS size_left,
-           coalesce(fraction(d.totals.subtotal) OR fraction(d.totals.discount)
-                    OR fraction(d.totals.service_charge) OR fraction(d.totals.tax)
-                    OR fraction(d.totals.tip) OR fraction(d.totals.total), false) AS fractions
-    FROM parsed
-    """,
-    r"""
-    CREATE OR REPLACE TEMP TABLE item_sums AS
-    SELECT cand, count(*) AS line_count,
-           coalesce(sum(quantity) FILTER (WHERE status IS DISTINCT FROM 'voided'), 0)
-               AS item_count,
-           count(DISTINCT line_id) = count(*) AND bool_and(ok)
-               AND abs(sum(CAST(quantity AS HUGEINT))) < 4611686018427387904 AS ok,
-           sum(size) AS size, bool_or(fractions) AS fractions
-    FROM items GROUP BY cand
-    """,
-    r"""
-    CREATE OR REPLACE TEMP TABLE pay_sums AS
-    SELECT cand, count(*) AS payment_count,
-           count(DISTINCT payment_id) = count(*) AND bool_and(ok) AS ok,
-           sum(size) AS size, bool_or(fractions) AS fractions
-    FROM pays GROUP BY cand
-    """,
-    r"""
-    CREATE OR REPLACE TEMP TABLE mod_sums AS
-    SELECT cand, bool_and(ok) AS ok, sum(size) AS size, bool_or(fractions) AS fractions
-    FROM mods GROUP BY cand
-    """,
-    # A fraction read through a float is exact only when the line's text has no exponent and
-    # no run of 16 digits: only the few lines with such money are searched.
-    r"""
-    CREATE OR REPLACE TEMP TABLE fits AS
-    SELECT h.cand, h.fractions OR coalesce(i.fractions, false) OR coalesce(m.fractions, false)
-                   OR coalesce(y.fractions, false) AS fractions
-    FROM heads AS h LEFT JOIN item_sums AS i USING (cand) LEFT JOIN mod_sums AS m USING (cand)
-    LEFT JOIN pay_sums AS y USING (cand)
-    WHERE h.ok AND coalesce(i.ok, true) AND coalesce(m.ok, true) AND coalesce(y.ok, true)
-      AND h.size_left = coalesce(i.size, 0) + coalesce(m.size, 0) + coalesce(y.size, 0)
-    """,
-    r"""
-    CREATE OR REPLACE TEMP TABLE good AS
-    SELECT h.cand, h.source, h.event_kind, h.occurred_at, h.order_id, h.store_id,
-           h.created_at, h.updated_at,
-           CAST(timezone(h.store_timezone, h.created_at)
-                - to_minutes(CAST($cutoff AS BIGINT)) AS DATE) AS business_date
-    FROM heads AS h SEMI JOIN fits AS f USING (cand)
-    WHERE h.cand NOT IN (
-        SELECT l.cand FROM lines AS l JOIN fits AS f USING (cand)
-        WHERE CASE WHEN f.fractions
-                   THEN regexp_matches(l.line, '[0-9][eE]|[0-9](\.?[0-9]){15}') END
-    )
-    """,
-]
+# Each list element read into its row's values, whether it is valid, its size as compact JSON
+# and whether it holds money with a fraction.
+_MODIFIER = f"""lambda m, k: {{
+    'k': k, 'modifier_id': bare(m.modifier_id), 'name': txt(m.name),
+    'quantity': coalesce(TRY_CAST(m.quantity AS BIGINT), 1), 'unit_price': money(m.unit_price),
+    'ok': coalesce(m IS NOT NULL AND (m.modifier_id IS NULL OR id_ok(m.modifier_id))
+                   AND is_text(m.name) AND int_ok(m.quantity, 0) AND money_ok(m.unit_price),
+                   false),
+    'size': CASE WHEN m IS NULL THEN 4 ELSE {object_size("m", MODIFIER)} END,
+    'fractions': coalesce(fraction(m.unit_price), false)}}"""
+_ITEM = f"""lambda it, n: {{
+    'n': n, 'line_id': bare(it.line_id), 'product_id': bare(it.product_id),
+    'name': txt(it.name), 'category': txt(it.category),
+    'quantity': TRY_CAST(it.quantity AS BIGINT), 'unit_price': money(it.unit_price),
+    'discount': money(it.discount), 'tax': money(it.tax), 'line_total': money(it.line_total),
+    'status': txt(it.status), 'modifier_count': coalesce(len(it.modifiers), 0),
+    'ok': coalesce(it IS NOT NULL AND it.line_id IS NOT NULL AND id_ok(it.line_id)
+                   AND (it.product_id IS NULL OR id_ok(it.product_id))
+                   AND is_text(it.name) AND is_text(it.category) AND is_text(it.status)
+                   AND it.quantity IS NOT NULL AND int_ok(it.quantity, 0)
+                   AND money_ok(it.unit_price) AND money_ok(it.discount)
+                   AND money_ok(it.tax) AND money_ok(it.line_total), false),
+    'size': CASE WHEN it IS NULL THEN 4 ELSE {object_size("it", ITEM)} END,
+    'fractions': coalesce(fraction(it.unit_price) OR fraction(it.discount) OR fraction(it.tax)
+                          OR fraction(it.line_total), false),
+    'modifiers': list_transform(it.modifiers, {_MODIFIER})}}"""
+_PAYMENT = f"""lambda p, n: {{
+    'n': n, 'payment_id': bare(p.payment_id), 'method': txt(p.method),
+    'amount': money(p.amount), 'tip': money(p.tip), 'status': txt(p.status),
+    'paid_at': ts(p.paid_at),
+    'ok': coalesce(p IS NOT NULL AND p.payment_id IS NOT NULL AND id_ok(p.payment_id)
+                   AND is_text(p.method) AND is_text(p.status)
+                   AND money_ok(p.amount) AND money_ok(p.tip)
+                   AND (p.paid_at IS NULL OR ts_form(p.paid_at)), false),
+    'paid_given': p.paid_at IS NOT NULL,
+    'size': CASE WHEN p IS NULL THEN 4 ELSE {object_size("p", PAYMENT)} END,
+    'fractions': coalesce(fraction(p.amount) OR fraction(p.tip), false)}}"""
 
-# The orders table of the winning clean candidates (``winners``: cand), in the contract's order.
+_HEAD_OK = r"""
+    (customer_json IS NULL OR customer_json = 'null' OR customer IS NOT NULL)
+    AND source IS NOT NULL AND starts_with(source, '"')
+    AND is_text(event_kind) AND (occurred_at IS NULL OR ts_form(occurred_at))
+    AND d IS NOT NULL AND d.order_id IS NOT NULL AND id_ok(d.order_id)
+    AND d.store IS NOT NULL AND d.store.store_id IS NOT NULL
+    AND id_ok(d.store.store_id) AND is_text(d.store.name)
+    AND d.store.timezone IS NOT NULL AND is_text(d.store.timezone)
+    AND is_text(d.channel) AND is_text(d.order_type) AND is_text(d.status)
+    AND d.created_at IS NOT NULL AND ts_form(d.created_at)
+    AND d.updated_at IS NOT NULL AND ts_form(d.updated_at)
+    AND is_text(d.currency) AND is_text(table_number)
+    AND int_ok(d.order_number, -4611686018427387903)
+    AND int_ok(covers, 0) AND (covers IS NULL OR TRY_CAST(covers AS INTEGER) IS NOT NULL)
+    AND (customer.customer_id IS NULL OR id_ok(customer.customer_id))
+    AND is_text(customer.name) AND is_text(customer.phone) AND is_text(customer.email)
+    AND (customer.email IS NULL OR customer.email = '""'
+         OR regexp_full_match(txt(customer.email), '[!-~]([ -~]*[!-~])?'))
+    AND money_ok(d.totals.subtotal) AND money_ok(d.totals.discount)
+    AND money_ok(d.totals.service_charge) AND money_ok(d.totals.tax)
+    AND money_ok(d.totals.tip) AND money_ok(d.totals.total)"""
+
+# One row per line: the order's values, its lines and payments as lists of rows, and what the
+# checks need (``ok``: every value valid; ``size_left``: the line's length less what its known
+# keys take, which is 0 for a line with nothing else; ``fractions``).
+CONVERT = f"""
+CREATE OR REPLACE TEMP TABLE conv AS
+SELECT cand, txt(source) AS source, txt(event_kind) AS event_kind,
+       ts(occurred_at) AS occurred_at, occurred_at IS NOT NULL AS occurred_given,
+       bare(d.order_id) AS order_id,
+       TRY_CAST(d.order_number AS BIGINT) AS order_number,
+       bare(d.store.store_id) AS store_id, txt(d.store.name) AS store_name,
+       txt(d.store.timezone) AS store_timezone, txt(d.channel) AS channel,
+       txt(d.order_type) AS order_type, txt(d.status) AS status,
+       ts(d.created_at) AS created_at, ts(d.updated_at) AS updated_at,
+       txt(d.currency) AS currency, TRY_CAST(covers AS INTEGER) AS covers,
+       txt(table_number) AS table_number, bare(customer.customer_id) AS customer_id,
+       txt(customer.name) AS customer_name, txt(customer.email) AS customer_email,
+       txt(customer.phone) AS customer_phone,
+       money(d.totals.subtotal) AS subtotal, money(d.totals.discount) AS discount,
+       money(d.totals.service_charge) AS service_charge, money(d.totals.tax) AS tax,
+       money(d.totals.tip) AS tip, money(d.totals.total) AS total,
+       coalesce({_HEAD_OK}, false) AS ok,
+       line_size - ({_LINE_SIZE}) AS size_left,
+       coalesce(fraction(d.totals.subtotal) OR fraction(d.totals.discount)
+                OR fraction(d.totals.service_charge) OR fraction(d.totals.tax)
+                OR fraction(d.totals.tip) OR fraction(d.totals.total), false) AS fractions,
+       list_transform(d.items, {_ITEM}) AS items,
+       list_transform(d.payments, {_PAYMENT}) AS payments
+FROM ({_PARSED}) AS parsed
+"""
+
+# The lines whose every value is valid and whose length leaves room for no other key; a
+# fraction read through a float is exact only when the line's text has no exponent and no run
+# of 16 digits, so the few lines with such money are searched for those.
+GOOD = r"""
+CREATE OR REPLACE TEMP TABLE good AS
+WITH checked AS (
+    SELECT cand, ok AND store_timezone IN (SELECT name FROM zones)
+           AND created_at IS NOT NULL AND updated_at IS NOT NULL
+           AND (occurred_at IS NOT NULL OR NOT occurred_given)
+           AND coalesce(list_bool_and([
+                   i.ok AND coalesce(list_bool_and([m.ok FOR m IN i.modifiers]), true)
+                   FOR i IN items]), true)
+           AND coalesce(list_bool_and([p.ok AND (p.paid_at IS NOT NULL OR NOT p.paid_given)
+                                       FOR p IN payments]), true)
+           AND coalesce(len(list_distinct([i.line_id FOR i IN items])) = len(items), true)
+           AND coalesce(len(list_distinct([p.payment_id FOR p IN payments])) = len(payments),
+                        true)
+           AND coalesce(list_sum([CAST(i.quantity AS HUGEINT) FOR i IN items])
+                        < 4611686018427387904, true)
+           AND size_left = coalesce(list_sum([
+                   i.size + coalesce(list_sum([m.size FOR m IN i.modifiers]), 0)
+                   FOR i IN items]), 0)
+               + coalesce(list_sum([p.size FOR p IN payments]), 0) AS valid,
+           fractions
+           OR coalesce(list_bool_or([
+                  i.fractions OR coalesce(list_bool_or([m.fractions FOR m IN i.modifiers]), false)
+                  FOR i IN items]), false)
+           OR coalesce(list_bool_or([p.fractions FOR p IN payments]), false) AS fractions
+    FROM conv
+), inexact AS (
+    SELECT l.cand FROM lines AS l JOIN checked AS k USING (cand)
+    WHERE CASE WHEN k.fractions THEN regexp_matches(l.line, '[0-9][eE]|[0-9](\.?[0-9]){15}') END
+)
+SELECT c.cand, c.source, c.event_kind, c.occurred_at, c.order_id, c.store_id, c.created_at,
+       c.updated_at,
+       CAST(timezone(c.store_timezone, c.created_at)
+            - to_minutes(CAST($cutoff AS BIGINT)) AS DATE) AS business_date
+FROM conv AS c JOIN checked AS k USING (cand)
+WHERE k.valid AND c.cand NOT IN (SELECT cand FROM inexact)
+"""
+
+# The orders table of the winning clean candidates (``winners``: cand), in line order.
 _ORDER_ROWS = r"""
-SELECT g.order_id, g.business_date, h.order_number, g.store_id, h.store_name, h.store_timezone,
-       h.channel, h.order_type, h.status, g.created_at, g.updated_at, h.currency, h.covers,
-       h.table_number, h.customer_id,
-       CASE WHEN $pii <> 'drop' AND h.customer_email <> ''
-            THEN sha256($salt || lower(h.customer_email)) END AS customer_email_sha256,
-       CASE WHEN $pii = 'keep' THEN h.customer_name END AS customer_name,
-       CASE WHEN $pii = 'keep' THEN h.customer_email END AS customer_email,
-       CASE WHEN $pii = 'keep' THEN h.customer_phone END AS customer_phone,
-       h.subtotal, h.discount, h.service_charge, h.tax, h.tip, h.total,
-       CAST(coalesce(n.line_count, 0) AS INTEGER) AS line_count,
-       CAST(coalesce(n.item_count, 0) AS BIGINT) AS item_count,
-       CAST(coalesce(p.payment_count, 0) AS INTEGER) AS payment_count,
-       g.source, CAST(NULL AS VARCHAR) AS extra_json, g.cand AS _cand
-FROM winners AS g JOIN heads AS h USING (cand)
-LEFT JOIN item_sums AS n USING (cand) LEFT JOIN pay_sums AS p USING (cand)
-ORDER BY g.cand
+SELECT c.order_id, g.business_date, c.order_number, c.store_id, c.store_name, c.store_timezone,
+       c.channel, c.order_type, c.status, c.created_at, c.updated_at, c.currency, c.covers,
+       c.table_number, c.customer_id,
+       CASE WHEN $pii <> 'drop' AND c.customer_email <> ''
+            THEN sha256($salt || lower(c.customer_email)) END AS customer_email_sha256,
+       CASE WHEN $pii = 'keep' THEN c.customer_name END AS customer_name,
+       CASE WHEN $pii = 'keep' THEN c.customer_email END AS customer_email,
+       CASE WHEN $pii = 'keep' THEN c.customer_phone END AS customer_phone,
+       c.subtotal, c.discount, c.service_charge, c.tax, c.tip, c.total,
+       CAST(coalesce(len(c.items), 0) AS INTEGER) AS line_count,
+       CAST(coalesce(list_sum([i.quantity FOR i IN c.items
+                               IF i.status IS DISTINCT FROM 'voided']), 0) AS BIGINT)
+           AS item_count,
+       CAST(coalesce(len(c.payments), 0) AS INTEGER) AS payment_count,
+       c.source, CAST(NULL AS VARCHAR) AS extra_json, c.cand AS _cand
+FROM conv AS c JOIN winners AS g USING (cand)
+ORDER BY c.cand
 """
 
 TABLE_QUERIES = {
@@ -268,23 +254,29 @@ TABLE_QUERIES = {
     SELECT g.order_id, g.business_date, i.line_id, CAST(i.n AS INTEGER) AS line_number,
            g.store_id, g.created_at, i.product_id, i.name, i.category, i.quantity,
            i.unit_price, i.discount, i.tax, i.line_total, i.status,
-           CAST(coalesce(i.modifier_count, 0) AS INTEGER) AS modifier_count,
+           CAST(i.modifier_count AS INTEGER) AS modifier_count,
            CAST(NULL AS VARCHAR) AS extra_json, g.cand AS _cand
-    FROM items AS i JOIN winners AS g USING (cand)
+    FROM (SELECT cand, unnest(items) AS i FROM conv SEMI JOIN winners USING (cand))
+    JOIN winners AS g USING (cand)
     ORDER BY g.cand, i.n
     """,
     "order_item_modifiers": r"""
-    SELECT g.order_id, g.business_date, m.line_id, CAST(m.k AS INTEGER) AS modifier_number,
+    SELECT g.order_id, g.business_date, i.line_id, CAST(m.k AS INTEGER) AS modifier_number,
            m.modifier_id, g.created_at, m.name, m.quantity, m.unit_price,
            CAST(NULL AS VARCHAR) AS extra_json, g.cand AS _cand
-    FROM mods AS m JOIN winners AS g USING (cand)
-    ORDER BY g.cand, m.n, m.k
+    FROM (
+        SELECT cand, i, unnest(i.modifiers) AS m
+        FROM (SELECT cand, unnest(items) AS i FROM conv SEMI JOIN winners USING (cand))
+    )
+    JOIN winners AS g USING (cand)
+    ORDER BY g.cand, i.n, m.k
     """,
     "payments": r"""
     SELECT g.order_id, g.business_date, p.payment_id, g.store_id, g.created_at, p.method,
            p.amount, p.tip, p.status, p.paid_at, CAST(NULL AS VARCHAR) AS extra_json,
            g.cand AS _cand
-    FROM pays AS p JOIN winners AS g USING (cand)
+    FROM (SELECT cand, unnest(payments) AS p FROM conv SEMI JOIN winners USING (cand))
+    JOIN winners AS g USING (cand)
     ORDER BY g.cand, p.n
     """,
 }
