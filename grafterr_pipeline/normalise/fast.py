@@ -31,9 +31,15 @@ from grafterr_pipeline.normalise import fastsql
 from grafterr_pipeline.normalise.day import NormalisedDay
 from grafterr_pipeline.normalise.fallback import KEYS_SCHEMA, Fallback, python_rows
 from grafterr_pipeline.normalise.layout import CUSTOMER, LINE, OPTIONAL, ORDER, transform_spec
-from grafterr_pipeline.normalise.lines import DEFAULT_CHUNK_BYTES, LineChunk, read_line_chunks
+from grafterr_pipeline.normalise.lines import (
+    DEFAULT_CHUNK_BYTES,
+    LineChunk,
+    read_ahead,
+    read_line_chunks,
+)
 from grafterr_pipeline.normalise.orders import NormaliseOptions
 from grafterr_pipeline.normalise.schema import QUARANTINE, TABLES
+from grafterr_pipeline.normalise.unnest import child_tables
 
 __all__ = ["ChunkTables", "FastNormaliser", "iter_chunks", "normalise_staged"]
 
@@ -97,9 +103,19 @@ class FastNormaliser:
         won = con.sql(
             "SELECT cand FROM best WHERE business_date = $d", params={"d": self.business_date}
         ).to_arrow_table()["cand"]
-        tables = {name: self._table(name, fallback, won) for name in TABLES}
+        tables = self._sql_tables()
+        python = {name: fallback.table(name, with_cand(TABLES[name])) for name in TABLES}
+        tables = {name: _with_python(tables[name], python[name], won) for name in TABLES}
         best = con.sql("SELECT * FROM best ORDER BY cand").to_arrow_table()
         return ChunkTables(tables, fallback.quarantine, best, fallback.lines)
+
+    def _sql_tables(self) -> dict[str, pa.Table]:
+        params = {"pii": self.options.pii, "salt": self.options.pii_salt}
+        orders = self.con.sql(fastsql.WINNING_ORDERS, params=params).to_arrow_table()
+        schemas = {name: with_cand(schema) for name, schema in TABLES.items()}
+        tables = child_tables(orders, schemas)
+        tables["orders"] = conform(orders.drop_columns(["items", "payments"]), schemas["orders"])
+        return tables
 
     def _fallback(self, chunk: LineChunk) -> Fallback:
         flagged = self.con.sql(
@@ -114,15 +130,11 @@ class FastNormaliser:
             now=self.now,
         )
 
-    def _table(self, name: str, fallback: Fallback, won: pa.ChunkedArray) -> pa.Table:
-        params = {}
-        if name == "orders":
-            params = {"pii": self.options.pii, "salt": self.options.pii_salt}
-        sql = self.con.sql(fastsql.TABLE_QUERIES[name], params=params).to_arrow_table()
-        sql = conform(sql, with_cand(TABLES[name]))
-        python = fallback.table(name, with_cand(TABLES[name]))
-        python = python.filter(pc.is_in(python[CAND], won))  # losers and other dates
-        return pa.concat_tables([sql, python]) if python.num_rows else sql
+
+def _with_python(sql: pa.Table, python: pa.Table, won: pa.ChunkedArray) -> pa.Table:
+    """The SQL's rows and those of the Python reference's lines that won the merge."""
+    python = python.filter(pc.is_in(python[CAND], won))  # losers and other dates
+    return pa.concat_tables([sql, python]) if python.num_rows else sql
 
 
 def _minutes(cutoff: dt.time) -> int:
@@ -156,7 +168,7 @@ def iter_chunks(
     """
     normaliser = FastNormaliser(business_date, options, now or dt.datetime.now(dt.UTC), threads)
     try:
-        for chunk in read_line_chunks(paths, chunk_bytes=chunk_bytes):
+        for chunk in read_ahead(read_line_chunks(paths, chunk_bytes=chunk_bytes)):
             yield normaliser.chunk(chunk)
     finally:
         normaliser.close()

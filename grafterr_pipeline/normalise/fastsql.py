@@ -34,7 +34,7 @@ from grafterr_pipeline.normalise.layout import (
     value_size,
 )
 
-__all__ = ["BEST", "CONVERT", "GOOD", "KEYS", "MACROS", "TABLE_QUERIES", "WINNERS"]
+__all__ = ["BEST", "CONVERT", "GOOD", "KEYS", "MACROS", "WINNERS", "WINNING_ORDERS"]
 
 # JSON text ``j`` of a value, read as values.py reads it. Text: a JSON string only (a number
 # as text goes to Python). Ids: a string with a visible character, at most 128 bytes, or an
@@ -227,8 +227,9 @@ FROM conv AS c JOIN checked AS k USING (cand)
 WHERE k.valid AND c.cand NOT IN (SELECT cand FROM inexact)
 """
 
-# The orders table of the winning clean candidates (``winners``: cand), in line order.
-_ORDER_ROWS = r"""
+# The winning clean candidates (``winners``: cand) as orders rows in the contract's order, in
+# line order, with their lines and payments as lists for ``unnest.py``.
+WINNING_ORDERS = r"""
 SELECT c.order_id, g.business_date, c.order_number, c.store_id, c.store_name, c.store_timezone,
        c.channel, c.order_type, c.status, c.created_at, c.updated_at, c.currency, c.covers,
        c.table_number, c.customer_id,
@@ -243,43 +244,10 @@ SELECT c.order_id, g.business_date, c.order_number, c.store_id, c.store_name, c.
                                IF i.status IS DISTINCT FROM 'voided']), 0) AS BIGINT)
            AS item_count,
        CAST(coalesce(len(c.payments), 0) AS INTEGER) AS payment_count,
-       c.source, CAST(NULL AS VARCHAR) AS extra_json, c.cand AS _cand
+       c.source, CAST(NULL AS VARCHAR) AS extra_json, c.cand AS _cand, c.items, c.payments
 FROM conv AS c JOIN winners AS g USING (cand)
 ORDER BY c.cand
 """
-
-TABLE_QUERIES = {
-    "orders": _ORDER_ROWS,
-    "order_items": r"""
-    SELECT g.order_id, g.business_date, i.line_id, CAST(i.n AS INTEGER) AS line_number,
-           g.store_id, g.created_at, i.product_id, i.name, i.category, i.quantity,
-           i.unit_price, i.discount, i.tax, i.line_total, i.status,
-           CAST(i.modifier_count AS INTEGER) AS modifier_count,
-           CAST(NULL AS VARCHAR) AS extra_json, g.cand AS _cand
-    FROM (SELECT cand, unnest(items) AS i FROM conv SEMI JOIN winners USING (cand))
-    JOIN winners AS g USING (cand)
-    ORDER BY g.cand, i.n
-    """,
-    "order_item_modifiers": r"""
-    SELECT g.order_id, g.business_date, i.line_id, CAST(m.k AS INTEGER) AS modifier_number,
-           m.modifier_id, g.created_at, m.name, m.quantity, m.unit_price,
-           CAST(NULL AS VARCHAR) AS extra_json, g.cand AS _cand
-    FROM (
-        SELECT cand, i, unnest(i.modifiers) AS m
-        FROM (SELECT cand, unnest(items) AS i FROM conv SEMI JOIN winners USING (cand))
-    )
-    JOIN winners AS g USING (cand)
-    ORDER BY g.cand, i.n, m.k
-    """,
-    "payments": r"""
-    SELECT g.order_id, g.business_date, p.payment_id, g.store_id, g.created_at, p.method,
-           p.amount, p.tip, p.status, p.paid_at, CAST(NULL AS VARCHAR) AS extra_json,
-           g.cand AS _cand
-    FROM (SELECT cand, unnest(payments) AS p FROM conv SEMI JOIN winners USING (cand))
-    JOIN winners AS g USING (cand)
-    ORDER BY g.cand, p.n
-    """,
-}
 
 # The latest valid version of each order in the chunk (merge.py's rule; a tie goes to the earlier
 # line, as Python's max() keeps the first), whatever its date; the winners are those of the day.

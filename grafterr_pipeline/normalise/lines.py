@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import logging
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -18,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["DEFAULT_CHUNK_BYTES", "LineChunk", "read_line_chunks"]
+__all__ = ["DEFAULT_CHUNK_BYTES", "LineChunk", "read_ahead", "read_line_chunks"]
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +76,19 @@ def read_line_chunks(
                     yield LineChunk(first, lines)
                     first += len(lines)
     logger.debug("read %d lines", first)
+
+
+def read_ahead(chunks: Iterator[LineChunk]) -> Iterator[LineChunk]:
+    """``chunks``, each next one read in a background thread while the caller works on this one.
+
+    Reading and splitting release the GIL (file reads, gzip, numpy), as DuckDB does while it
+    works, so the two overlap; one chunk more is held in memory.
+    """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="staged-lines") as pool:
+        pending = pool.submit(next, chunks, None)
+        while (chunk := pending.result()) is not None:
+            pending = pool.submit(next, chunks, None)
+            yield chunk
 
 
 def _blocks(source: BinaryIO, chunk_bytes: int) -> Iterator[memoryview]:
