@@ -30,7 +30,15 @@ import pyarrow.compute as pc
 from grafterr_pipeline.normalise import fastsql
 from grafterr_pipeline.normalise.day import NormalisedDay
 from grafterr_pipeline.normalise.fallback import KEYS_SCHEMA, Fallback, python_rows
-from grafterr_pipeline.normalise.layout import CUSTOMER, LINE, OPTIONAL, ORDER, transform_spec
+from grafterr_pipeline.normalise.layout import (
+    CUSTOMER,
+    LINE,
+    OPTIONAL,
+    ORDER,
+    canonical_pattern,
+    transform_spec,
+    varchar_spec,
+)
 from grafterr_pipeline.normalise.lines import (
     DEFAULT_CHUNK_BYTES,
     LineChunk,
@@ -49,6 +57,8 @@ CAND = "_cand"
 # The line without the keys the contract lets Grafterr leave out, which are read apart.
 _SPEC = transform_spec({**LINE, "order": {k: v for k, v in ORDER.items() if k not in OPTIONAL}})
 _CUSTOMER_SPEC = transform_spec(CUSTOMER)
+_TEXT_SPEC = varchar_spec(LINE)
+_LAYOUT = canonical_pattern()
 
 
 @lru_cache(maxsize=1)
@@ -93,7 +103,10 @@ class FastNormaliser:
         """Validate, merge and tabulate one chunk."""
         con = self.con
         con.register("lines", chunk.table())
-        con.execute(fastsql.CONVERT, {"spec": _SPEC, "customer_spec": _CUSTOMER_SPEC})
+        con.execute(fastsql.CANONICAL, {"text_spec": _TEXT_SPEC, "layout": _LAYOUT})
+        (canonical,) = con.execute("SELECT count(*) FROM conv").fetchone()
+        if canonical < len(chunk.lines):  # the others are read with every check
+            con.execute(fastsql.CONVERT, {"spec": _SPEC, "customer_spec": _CUSTOMER_SPEC})
         con.execute(fastsql.GOOD, {"cutoff": _minutes(self.options.cutoff)})
         fallback = self._fallback(chunk)
         con.register("python_keys", fallback.keys)

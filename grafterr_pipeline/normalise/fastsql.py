@@ -1,24 +1,29 @@
 """The SQL of the fast path: one chunk of staged lines into checked rows and the four tables.
 
-Each line is parsed once, by ``json_transform_strict`` into the structure of ``layout.py`` with
-every value kept as its JSON text. Every rule mirrors :mod:`grafterr_pipeline.normalise.orders`
-and is *conservative*: a line the SQL cannot prove valid is not rejected here but handed to the
-Python reference, which accepts it after all or gives the reason to quarantine it. So the SQL
-never words a reason, and the two paths cannot disagree about what is valid.
+Lines in the canonical layout -- compact, keys in the contract's order, no escapes, every value
+of a form the Python reader accepts, which ``layout.canonical_pattern`` states as one regular
+expression -- are read with every value as text (``CANONICAL``); the pattern leaves only id
+lengths, ranges, calendars, zones and repeated ids to check. Any other line is read by
+``json_transform_strict`` into the structure of ``layout.py`` with every value kept as its JSON
+text, so its types are judged as the Python reader judges them (``CONVERT``). Every rule
+mirrors :mod:`grafterr_pipeline.normalise.orders` and is *conservative*: a line the SQL cannot
+prove valid is not rejected here but handed to the Python reference, which accepts it after
+all or gives the reason to quarantine it. So the SQL never words a reason, and the two paths
+cannot disagree about what is valid.
 
-Why a line the SQL accepts holds no unknown field. The strict reader fails (and the line goes to
-Python) when a known key is missing -- but for the three keys the contract lets Grafterr leave
-out, which a second reading finds --, appears twice, or holds an object or list of the wrong
-kind. A line without a backslash has no escapes, so each string value's JSON text, as DuckDB
-writes it back, is the string as sent; integers are written back as sent (``-0`` only gets
-shorter); numbers with a fraction come back as their shortest round-trip text, never longer
-than sent when they have no exponent and at most 15 significant digits, which the lines that
-hold one are checked for. So the known keys and values, laid out as compact JSON, take at most
-the line's length, and any unknown key or blank adds to it: equal lengths mean there is none.
+Why a line ``CONVERT`` accepts holds no unknown field. The strict reader fails (and the line
+goes to Python) when a known key is missing -- but for the three keys the contract lets
+Grafterr leave out, which are read apart --, appears twice, or holds an object or list of the
+wrong kind. A line without a backslash has no escapes, so each string value's JSON text, as
+DuckDB writes it back, is the string as sent; integers are written back as sent (``-0`` only
+gets shorter); numbers with a fraction come back as their shortest round-trip text, never
+longer than sent when they have no exponent and at most 15 significant digits, which the lines
+that hold one are checked for. So the known keys and values, laid out as compact JSON, take at
+most the line's length, and any unknown key or blank adds to it: equal lengths mean there is
+none.
 
 Statements run in order on one connection, over ``lines`` (``cand``, ``line``) and ``zones``
-(``name``). Values are bound, never formatted in: ``$spec``, ``$bare_spec``, ``$cutoff``,
-``$business_date``, ``$salt``, ``$pii``.
+(``name``). Values are bound, never formatted in.
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ from grafterr_pipeline.normalise.layout import (
     value_size,
 )
 
-__all__ = ["BEST", "CONVERT", "GOOD", "KEYS", "MACROS", "WINNERS", "WINNING_ORDERS"]
+__all__ = ["BEST", "CANONICAL", "CONVERT", "GOOD", "KEYS", "MACROS", "WINNERS", "WINNING_ORDERS"]
 
 # JSON text ``j`` of a value, read as values.py reads it. Text: a JSON string only (a number
 # as text goes to Python). Ids: a string with a visible character, at most 128 bytes, or an
@@ -91,7 +96,7 @@ FROM (
            CASE WHEN r IS NOT NULL THEN json_extract(line, {_PATHS}) END AS opt
     FROM (
         SELECT cand, line, try(json_transform_strict(line, $spec)) AS r
-        FROM lines WHERE NOT contains(line, '\\')
+        FROM lines ANTI JOIN conv USING (cand) WHERE NOT contains(line, '\\')
     )
 )
 """
@@ -160,7 +165,7 @@ _HEAD_OK = r"""
 # checks need (``ok``: every value valid; ``size_left``: the line's length less what its known
 # keys take, which is 0 for a line with nothing else; ``fractions``).
 CONVERT = f"""
-CREATE OR REPLACE TEMP TABLE conv AS
+INSERT INTO conv
 SELECT cand, txt(source) AS source, txt(event_kind) AS event_kind,
        ts(occurred_at) AS occurred_at, occurred_at IS NOT NULL AS occurred_given,
        bare(d.order_id) AS order_id,
@@ -184,6 +189,66 @@ SELECT cand, txt(source) AS source, txt(event_kind) AS event_kind,
        list_transform(d.items, {_ITEM}) AS items,
        list_transform(d.payments, {_PAYMENT}) AS payments
 FROM ({_PARSED}) AS parsed
+"""
+
+# The same rows for lines in the canonical layout (``layout.canonical_pattern``): their keys and
+# the form of their values are known, so they are read as text, with only what the pattern
+# cannot tell left to check: id lengths, ranges, and (in GOOD) calendars, zones, repeated ids.
+_C_MODIFIER = """lambda m, k: {
+    'k': k, 'modifier_id': m.modifier_id, 'name': m.name,
+    'quantity': coalesce(CAST(m.quantity AS BIGINT), 1),
+    'unit_price': CAST(m.unit_price AS DECIMAL(18, 2)),
+    'ok': coalesce(m IS NOT NULL AND length(m.modifier_id) <= 128, m IS NOT NULL)
+          AND coalesce(CAST(m.quantity AS BIGINT) >= 0, true),
+    'size': CAST(0 AS BIGINT), 'fractions': false}"""
+_C_ITEM = f"""lambda it, n: {{
+    'n': n, 'line_id': it.line_id, 'product_id': it.product_id, 'name': it.name,
+    'category': it.category, 'quantity': CAST(it.quantity AS BIGINT),
+    'unit_price': CAST(it.unit_price AS DECIMAL(18, 2)),
+    'discount': CAST(it.discount AS DECIMAL(18, 2)), 'tax': CAST(it.tax AS DECIMAL(18, 2)),
+    'line_total': CAST(it.line_total AS DECIMAL(18, 2)), 'status': it.status,
+    'modifier_count': coalesce(len(it.modifiers), 0),
+    'ok': coalesce(length(it.line_id) <= 128 AND CAST(it.quantity AS BIGINT) >= 0
+                   AND coalesce(length(it.product_id) <= 128, true), false),
+    'size': CAST(0 AS BIGINT), 'fractions': false,
+    'modifiers': list_transform(it.modifiers, {_C_MODIFIER})}}"""
+_C_PAYMENT = """lambda p, n: {
+    'n': n, 'payment_id': p.payment_id, 'method': p.method,
+    'amount': CAST(p.amount AS DECIMAL(18, 2)), 'tip': CAST(p.tip AS DECIMAL(18, 2)),
+    'status': p.status, 'paid_at': TRY_CAST(p.paid_at AS TIMESTAMPTZ),
+    'ok': coalesce(length(p.payment_id) <= 128, false), 'paid_given': p.paid_at IS NOT NULL,
+    'size': CAST(0 AS BIGINT), 'fractions': false}"""
+
+CANONICAL = f"""
+CREATE OR REPLACE TEMP TABLE conv AS
+SELECT cand, source, event_kind, TRY_CAST(occurred_at AS TIMESTAMPTZ) AS occurred_at,
+       occurred_at IS NOT NULL AS occurred_given, d.order_id,
+       CAST(d.order_number AS BIGINT) AS order_number, d.store.store_id,
+       d.store.name AS store_name, d.store.timezone AS store_timezone, d.channel, d.order_type,
+       d.status, TRY_CAST(d.created_at AS TIMESTAMPTZ) AS created_at,
+       TRY_CAST(d.updated_at AS TIMESTAMPTZ) AS updated_at, d.currency,
+       TRY_CAST(d.covers AS INTEGER) AS covers, d.table_number,
+       d.customer.customer_id, d.customer.name AS customer_name,
+       d.customer.email AS customer_email, d.customer.phone AS customer_phone,
+       CAST(d.totals.subtotal AS DECIMAL(18, 2)) AS subtotal,
+       CAST(d.totals.discount AS DECIMAL(18, 2)) AS discount,
+       CAST(d.totals.service_charge AS DECIMAL(18, 2)) AS service_charge,
+       CAST(d.totals.tax AS DECIMAL(18, 2)) AS tax, CAST(d.totals.tip AS DECIMAL(18, 2)) AS tip,
+       CAST(d.totals.total AS DECIMAL(18, 2)) AS total,
+       coalesce(source IS NOT NULL AND length(d.order_id) <= 128
+                AND length(d.store.store_id) <= 128
+                AND coalesce(length(d.customer.customer_id) <= 128, true)
+                AND (d.covers IS NULL OR TRY_CAST(d.covers AS INTEGER) >= 0), false) AS ok,
+       CAST(0 AS BIGINT) AS size_left, false AS fractions,
+       list_transform(d.items, {_C_ITEM}) AS items,
+       list_transform(d.payments, {_C_PAYMENT}) AS payments
+FROM (
+    SELECT cand, r.source, r.event_kind, r.occurred_at, r."order" AS d
+    FROM (
+        SELECT cand, json_transform(line, $text_spec) AS r
+        FROM lines WHERE regexp_full_match(line, $layout)
+    )
+)
 """
 
 # The lines whose every value is valid and whose length leaves room for no other key; a

@@ -119,3 +119,57 @@ def value_size(expr: str, node: Any) -> str:
 
 def _quote(key: str) -> str:
     return '"' + key.replace('"', '""') + '"'
+
+
+# The canonical layout, as merge_orders writes Grafterr's orders: compact, keys in the
+# contract's order, no escapes. A line matching it needs none of the size and kind checks.
+_TEXT = r'[^"\\\x00-\x1f]'
+_LEAVES = {
+    "text": rf'null|"{_TEXT}*"',
+    # an id starts with a visible character; its length is checked in SQL
+    "id": rf'null|"[!#-\[\]-~]{_TEXT}*"|-?[0-9]+',
+    "int": r"null|-?[0-9]{1,18}",
+    # a number with a fraction has at most 15 digits, so its float is exact
+    "money": r'null|"-?[0-9]{1,16}(?:\.[0-9]{1,2})?"|-?[0-9]{1,13}(?:\.[0-9]{1,2})?',
+    "time": (
+        r'null|"(?:19|20)[0-9]{2}-[0-9]{2}-[0-9]{2}T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]'
+        r'(?:\.[0-9]{1,6})?(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])"'
+    ),
+    # what the hash reads: empty, or visible ASCII without blanks at either end
+    "email": r'null|""|"[!#-\[\]-~](?:[ !#-\[\]-~]*[!#-\[\]-~])?"',
+}
+
+
+def canonical_pattern() -> str:
+    """A regular expression a staged line matches only in the canonical layout, with every
+    value of the form the Python reader accepts (ranges and calendars are left to SQL)."""
+    tree = {**LINE, "order": {**ORDER, "customer": {**CUSTOMER, "email": "email"}}}
+    return _pattern(tree, top=True) + r"\n?"
+
+
+def _pattern(node: Any, *, top: bool = False, optional: tuple[str, ...] = ()) -> str:
+    if isinstance(node, str):
+        return f"(?:{_LEAVES[node]})"
+    if isinstance(node, list):
+        element = _pattern(node[0])
+        return rf"(?:null|\[(?:{element}(?:,{element})*)?\])"
+    parts = []
+    for n, (key, value) in enumerate(node.items()):
+        inner = _pattern(value, optional=OPTIONAL if key == "order" else ())
+        pair = f'"{key}":{inner}'
+        parts.append(f"(?:,{pair})?" if key in optional else ("," if n else "") + pair)
+    body = r"\{" + "".join(parts) + r"\}"
+    return body if top else f"(?:null|{body})"
+
+
+def varchar_spec(tree: Tree = LINE) -> str:
+    """The ``json_transform`` structure of ``tree`` with every leaf read as text."""
+    return json.dumps(_leaves_as(tree, "VARCHAR"))
+
+
+def _leaves_as(node: Any, kind: str) -> Any:
+    if isinstance(node, str):
+        return kind
+    if isinstance(node, list):
+        return [_leaves_as(node[0], kind)]
+    return {key: _leaves_as(value, kind) for key, value in node.items()}
