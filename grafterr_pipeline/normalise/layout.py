@@ -3,11 +3,14 @@
 A staged line is ``{"source", "event_kind", "occurred_at", "order"}`` with the order as the
 contract describes it. From this one tree come:
 
-* the structure ``json_transform_strict`` reads a line into (:func:`transform_spec`). Every value
-  is kept as its JSON text, so the SQL sees whether it was a string, a number or anything else,
-  as the Python reader does, and money keeps its decimal digits;
-* the size the line has when it is compact JSON holding only these keys (:func:`size_sql`).
-  The strict reader refuses a line that lacks a key, repeats one or has an object where a list
+* :func:`canonical_pattern`, a regular expression only a line in the canonical layout matches
+  (compact, keys in the contract's order, no escapes, each value of a form the Python reader
+  accepts), and :func:`varchar_spec`, the structure such a line is read into as text;
+* :func:`transform_spec`, the structure ``json_transform_strict`` reads any other line into.
+  Every value is kept as its JSON text, so the SQL sees whether it was a string, a number or
+  anything else, as the Python reader does, and money keeps its decimal digits;
+* :func:`object_size`, the size such a line has as compact JSON holding only these keys. The
+  strict reader refuses a line that lacks a key, repeats one or has an object where a list
   belongs, but it ignores keys it does not know. A line exactly as long as its known keys and
   values need, with no escapes in it, has no other key and no blank between tokens, so nothing
   the Python reader would keep in ``extra_json`` is lost (see ``fastsql.py`` for the argument).
@@ -29,9 +32,11 @@ __all__ = [
     "OPTIONAL",
     "ORDER",
     "PAYMENT",
+    "canonical_pattern",
     "object_size",
     "transform_spec",
     "value_size",
+    "varchar_spec",
 ]
 
 Tree = dict[str, Any]
