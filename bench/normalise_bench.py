@@ -6,7 +6,8 @@ Three contenders read the same staged JSON-lines file (one candidate order per l
 
 ``fast``
     the pipeline's fast path (``normalise.fast.iter_chunks``), streaming the four tables and
-    the quarantine to Parquet with the warehouse's settings;
+    the quarantine to Parquet with the warehouse's settings, each chunk written in a thread
+    while the next is normalised;
 ``pandas``
     ``json.loads`` per line, ``pandas.json_normalize`` and ``DataFrame.to_parquet``, in chunks
     of 50,000 lines (one file each) so that it finishes at all;
@@ -16,6 +17,9 @@ Three contenders read the same staged JSON-lines file (one candidate order per l
 The input is made once from the sandbox's orders of one business date, repeated with new order
 ids up to ``GRAFTERR_BENCH_ORDERS`` (default 1,000,000), and kept under
 ``GRAFTERR_BENCH_DIR`` (default: a folder in the system's temporary directory).
+``GRAFTERR_BENCH_ROUNDS`` (default 1) runs ``fast`` and ``duckdb`` that many times, in turn,
+and reports the median of each: on a shared machine one run mostly measures the neighbours.
+``pandas`` runs once; it is the slowest by far.
 Goals (normalisation issue): at least 5 times pandas, within 2 times of DuckDB, under 2 GiB.
 """
 
@@ -26,10 +30,12 @@ import json
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 DEFAULT_ORDERS = 1_000_000
@@ -76,11 +82,16 @@ def make_input(orders: int) -> Path:
 
 
 def run_fast(source: Path, out: Path) -> None:
-    """The pipeline's fast path, streamed to one Parquet file per table."""
+    """The pipeline's fast path, streamed to one Parquet file per table.
+
+    Each chunk is written in a background thread while the next one is normalised (pyarrow's
+    writer and DuckDB both release the GIL), as DuckDB's own COPY overlaps its reading and
+    writing.
+    """
     import pyarrow.parquet as pq
 
     from grafterr_pipeline.normalise import NormaliseOptions
-    from grafterr_pipeline.normalise.fast import CAND, iter_chunks
+    from grafterr_pipeline.normalise.fast import CAND, ChunkTables, iter_chunks
     from grafterr_pipeline.normalise.schema import WAREHOUSE_TABLES
     from grafterr_pipeline.warehouse.parquet import ROW_GROUP_ROWS
 
@@ -89,10 +100,20 @@ def run_fast(source: Path, out: Path) -> None:
         name: pq.ParquetWriter(out / f"{name}.parquet", schema, compression="zstd")
         for name, schema in WAREHOUSE_TABLES.items()
     }
-    for chunk in iter_chunks([source], business_date=POOL_DATE, options=options):
+
+    def write(chunk: ChunkTables) -> None:
         for name, table in chunk.tables.items():
             writers[name].write_table(table.drop_columns([CAND]), row_group_size=ROW_GROUP_ROWS)
         writers["quarantine"].write_table(chunk.quarantine)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = None
+        for chunk in iter_chunks([source], business_date=POOL_DATE, options=options):
+            if pending is not None:
+                pending.result()
+            pending = pool.submit(write, chunk)
+        if pending is not None:
+            pending.result()
     for writer in writers.values():
         writer.close()
 
@@ -158,13 +179,33 @@ def _measure(name: str, source: Path) -> dict[str, float]:
         shutil.rmtree(out, ignore_errors=True)
 
 
+def _median(runs: list[dict[str, float]]) -> dict[str, float]:
+    """The median of each figure over ``runs``; the peak memory is the largest."""
+    result = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
+    result["peak_bytes"] = max(run["peak_bytes"] for run in runs)
+    return result
+
+
+def _run_all(source: Path, rounds: int) -> dict[str, dict[str, float]]:
+    runs: dict[str, list[dict[str, float]]] = {"fast": [], "duckdb": []}
+    for _ in range(rounds):
+        for name, done in runs.items():
+            done.append(_measure(name, source))
+    results = {name: _median(done) for name, done in runs.items()}
+    results["pandas"] = _measure("pandas", source)
+    return results
+
+
 def main(argv: list[str] | None = None) -> int:
     """Make the input, run the three contenders in turn and print the comparison."""
     orders = int(os.environ.get("GRAFTERR_BENCH_ORDERS") or DEFAULT_ORDERS)
+    rounds = max(1, int(os.environ.get("GRAFTERR_BENCH_ROUNDS") or 1))
     source = make_input(orders)
     size = source.stat().st_size
     print(f"input: {orders:,} staged orders, {size / 1024**2:,.0f} MiB of JSON lines ({source})")
-    results = {name: _measure(name, source) for name in ("fast", "duckdb", "pandas")}
+    print(f"load average before: {os.getloadavg()[0]:.2f}; fast and duckdb: median of {rounds}")
+    results = _run_all(source, rounds)
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
     # CPU seconds are shown too: on a shared machine wall time mostly measures the neighbours.
     print(
         f"{'contender':<10}{'seconds':>9}{'orders/s':>10}{'cpu s':>8}{'orders/cpu s':>14}"

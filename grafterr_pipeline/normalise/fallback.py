@@ -86,6 +86,8 @@ def _candidate(line: str) -> Candidate | str:
     try:
         record = loads(line)
         occurred = record.get("occurred_at")
+        if not isinstance(record["source"], str):
+            raise TypeError(f"source {record['source']!r} is not text")
         return Candidate(
             order=record["order"],
             source=record["source"],

@@ -2,8 +2,8 @@
 
 The Python reference (:func:`grafterr_pipeline.normalise.day.normalise_day`) builds a dict per
 order and reads it field by field; that costs more than DuckDB's whole JSON-to-Parquet run. Here
-DuckDB reads the staged lines from an Arrow string array (``lines.py``), judges each distinct JSON
-shape once (``shapes.py``), and validates and tabulates every line of a plain shape in SQL
+DuckDB reads the staged lines from an Arrow string array (``lines.py``), parses each line once
+into the contract's structure (``layout.py``) and validates and tabulates it in SQL
 (``fastsql.py``). A line the SQL cannot prove valid -- an unknown field, money with three
 decimals, a naive timestamp -- goes to the Python reference, which either accepts it or gives
 the reason it is quarantined; so both paths give the same tables, and
@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from zoneinfo import available_timezones
@@ -30,17 +30,35 @@ import pyarrow.compute as pc
 from grafterr_pipeline.normalise import fastsql
 from grafterr_pipeline.normalise.day import NormalisedDay
 from grafterr_pipeline.normalise.fallback import KEYS_SCHEMA, Fallback, python_rows
-from grafterr_pipeline.normalise.lines import DEFAULT_CHUNK_BYTES, LineChunk, read_line_chunks
+from grafterr_pipeline.normalise.layout import (
+    CUSTOMER,
+    LINE,
+    OPTIONAL,
+    ORDER,
+    canonical_pattern,
+    transform_spec,
+    varchar_spec,
+)
+from grafterr_pipeline.normalise.lines import (
+    DEFAULT_CHUNK_BYTES,
+    LineChunk,
+    read_ahead,
+    read_line_chunks,
+)
 from grafterr_pipeline.normalise.orders import NormaliseOptions
 from grafterr_pipeline.normalise.schema import QUARANTINE, TABLES
-from grafterr_pipeline.normalise.shapes import ShapeVerdict, judge_shape, line_spec
+from grafterr_pipeline.normalise.unnest import child_tables
 
 __all__ = ["ChunkTables", "FastNormaliser", "iter_chunks", "normalise_staged"]
 
 logger = logging.getLogger(__name__)
 
 CAND = "_cand"
-_VERDICTS = pa.schema([("shape", pa.string()), ("plain", pa.bool_()), ("floats", pa.bool_())])
+# The line without the keys the contract lets Grafterr leave out, which are read apart.
+_SPEC = transform_spec({**LINE, "order": {k: v for k, v in ORDER.items() if k not in OPTIONAL}})
+_CUSTOMER_SPEC = transform_spec(CUSTOMER)
+_TEXT_SPEC = varchar_spec(LINE)
+_LAYOUT = canonical_pattern()
 
 
 @lru_cache(maxsize=1)
@@ -70,7 +88,6 @@ class FastNormaliser:
     options: NormaliseOptions
     now: dt.datetime
     threads: int | None = None
-    _verdicts: dict[str | None, ShapeVerdict] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.con = duckdb.connect(config={"threads": self.threads} if self.threads else {})
@@ -86,12 +103,11 @@ class FastNormaliser:
         """Validate, merge and tabulate one chunk."""
         con = self.con
         con.register("lines", chunk.table())
-        con.execute(fastsql.PREPARE[0])
-        con.register("verdicts", self._judge())
-        con.execute(fastsql.PREPARE[1], {"spec": line_spec()})
-        for statement in fastsql.PREPARE[2:7]:
-            con.execute(statement)
-        con.execute(fastsql.PREPARE[7], {"cutoff_minutes": _minutes(self.options.cutoff)})
+        con.execute(fastsql.CANONICAL, {"text_spec": _TEXT_SPEC, "layout": _LAYOUT})
+        (canonical,) = con.execute("SELECT count(*) FROM conv").fetchone()
+        if canonical < len(chunk.lines):  # the others are read with every check
+            con.execute(fastsql.CONVERT, {"spec": _SPEC, "customer_spec": _CUSTOMER_SPEC})
+        con.execute(fastsql.GOOD, {"cutoff": _minutes(self.options.cutoff)})
         fallback = self._fallback(chunk)
         con.register("python_keys", fallback.keys)
         con.execute(fastsql.KEYS)
@@ -100,22 +116,19 @@ class FastNormaliser:
         won = con.sql(
             "SELECT cand FROM best WHERE business_date = $d", params={"d": self.business_date}
         ).to_arrow_table()["cand"]
-        tables = {name: self._table(name, fallback, won) for name in TABLES}
+        tables = self._sql_tables()
+        python = {name: fallback.table(name, with_cand(TABLES[name])) for name in TABLES}
+        tables = {name: _with_python(tables[name], python[name], won) for name in TABLES}
         best = con.sql("SELECT * FROM best ORDER BY cand").to_arrow_table()
         return ChunkTables(tables, fallback.quarantine, best, fallback.lines)
 
-    def _judge(self) -> pa.Table:
-        shapes = [
-            row[0] for row in self.con.execute("SELECT DISTINCT shape FROM shaped").fetchall()
-        ]
-        keep_pii = self.options.pii == "keep"
-        for shape in shapes:
-            if shape not in self._verdicts:
-                self._verdicts[shape] = judge_shape(shape, keep_pii=keep_pii)
-        rows = [(s, self._verdicts[s].plain, self._verdicts[s].floats) for s in shapes]
-        return pa.Table.from_pylist(
-            [dict(zip(_VERDICTS.names, row, strict=True)) for row in rows], schema=_VERDICTS
-        )
+    def _sql_tables(self) -> dict[str, pa.Table]:
+        params = {"pii": self.options.pii, "salt": self.options.pii_salt}
+        orders = self.con.sql(fastsql.WINNING_ORDERS, params=params).to_arrow_table()
+        schemas = {name: with_cand(schema) for name, schema in TABLES.items()}
+        tables = child_tables(orders, schemas)
+        tables["orders"] = conform(orders.drop_columns(["items", "payments"]), schemas["orders"])
+        return tables
 
     def _fallback(self, chunk: LineChunk) -> Fallback:
         flagged = self.con.sql(
@@ -130,15 +143,11 @@ class FastNormaliser:
             now=self.now,
         )
 
-    def _table(self, name: str, fallback: Fallback, won: pa.ChunkedArray) -> pa.Table:
-        params = {}
-        if name == "orders":
-            params = {"pii": self.options.pii, "salt": self.options.pii_salt}
-        sql = self.con.sql(fastsql.TABLE_QUERIES[name], params=params).to_arrow_table()
-        sql = conform(sql, with_cand(TABLES[name]))
-        python = fallback.table(name, with_cand(TABLES[name]))
-        python = python.filter(pc.is_in(python[CAND], won))  # losers and other dates
-        return pa.concat_tables([sql, python]) if python.num_rows else sql
+
+def _with_python(sql: pa.Table, python: pa.Table, won: pa.ChunkedArray) -> pa.Table:
+    """The SQL's rows and those of the Python reference's lines that won the merge."""
+    python = python.filter(pc.is_in(python[CAND], won))  # losers and other dates
+    return pa.concat_tables([sql, python]) if python.num_rows else sql
 
 
 def _minutes(cutoff: dt.time) -> int:
@@ -172,7 +181,7 @@ def iter_chunks(
     """
     normaliser = FastNormaliser(business_date, options, now or dt.datetime.now(dt.UTC), threads)
     try:
-        for chunk in read_line_chunks(paths, chunk_bytes=chunk_bytes):
+        for chunk in read_ahead(read_line_chunks(paths, chunk_bytes=chunk_bytes)):
             yield normaliser.chunk(chunk)
     finally:
         normaliser.close()

@@ -1,191 +1,318 @@
-"""The SQL of the fast path: validation and the four tables, as DuckDB sees one chunk of lines.
+"""The SQL of the fast path: one chunk of staged lines into checked rows and the four tables.
 
-Every rule mirrors :mod:`grafterr_pipeline.normalise.orders` and is *conservative*: a line the
-SQL cannot prove valid is not rejected here but handed to the Python reference, which either
-accepts it after all or gives the reason to quarantine it. So the SQL never needs to word a
-reason, and the two paths cannot disagree about what is valid.
+Lines in the canonical layout -- compact, keys in the contract's order, no escapes, every value
+of a form the Python reader accepts, which ``layout.canonical_pattern`` states as one regular
+expression -- are read with every value as text (``CANONICAL``); the pattern leaves only id
+lengths, ranges, calendars, zones and repeated ids to check. Any other line is read by
+``json_transform_strict`` into the structure of ``layout.py`` with every value kept as its JSON
+text, so its types are judged as the Python reader judges them (``CONVERT``). Every rule
+mirrors :mod:`grafterr_pipeline.normalise.orders` and is *conservative*: a line the SQL cannot
+prove valid is not rejected here but handed to the Python reference, which accepts it after
+all or gives the reason to quarantine it. So the SQL never words a reason, and the two paths
+cannot disagree about what is valid.
 
-The statements run in order on one connection; ``lines`` (``cand``, ``line``) is the chunk and
-``verdicts`` (``shape``, ``plain``, ``floats``) the judged shapes (see ``shapes.py``). Values
-are bound, never formatted in: ``$spec``, ``$zones``, ``$cutoff_minutes``, ``$salt``, ``$pii``.
+Why a line ``CONVERT`` accepts holds no unknown field. The strict reader fails (and the line
+goes to Python) when a known key is missing -- but for the three keys the contract lets
+Grafterr leave out, which are read apart --, appears twice, or holds an object or list of the
+wrong kind. A line without a backslash has no escapes, so each string value's JSON text, as
+DuckDB writes it back, is the string as sent; integers are written back as sent (``-0`` only
+gets shorter); numbers with a fraction come back as their shortest round-trip text, never
+longer than sent when they have no exponent and at most 15 significant digits, which the lines
+that hold one are checked for. So the known keys and values, laid out as compact JSON, take at
+most the line's length, and any unknown key or blank adds to it: equal lengths mean there is
+none.
+
+Statements run in order on one connection, over ``lines`` (``cand``, ``line``) and ``zones``
+(``name``). Values are bound, never formatted in.
 """
 
 from __future__ import annotations
 
-__all__ = ["BEST", "KEYS", "MACROS", "PREPARE", "TABLE_QUERIES", "WINNERS"]
+from grafterr_pipeline.normalise.layout import (
+    ITEM,
+    LINE,
+    MODIFIER,
+    OPTIONAL,
+    ORDER,
+    PAYMENT,
+    object_size,
+    value_size,
+)
 
-# Text rules, as strict as Python's readers or stricter (values.py):
-# money: what _MONEY_TEXT accepts, less surrounding blanks (Python strips them first);
-# timestamps: the ISO form Grafterr sends, offset required, at most microseconds;
-# ids: at most 128 bytes and at least one visible ASCII character, so Python's strip() keeps
-# them non-empty.
+__all__ = ["BEST", "CANONICAL", "CONVERT", "GOOD", "KEYS", "MACROS", "WINNERS", "WINNING_ORDERS"]
+
+# JSON text ``j`` of a value, read as values.py reads it. Text: a JSON string only (a number
+# as text goes to Python). Ids: a string with a visible character, at most 128 bytes, or an
+# integer. Money: what _MONEY_TEXT accepts, as a string or a number. Timestamps: the ISO form
+# Grafterr sends, offset required, at most microseconds.
 MACROS = r"""
-CREATE OR REPLACE TEMP MACRO money_ok(x) AS
-    x IS NULL OR regexp_full_match(x, '-?[0-9]{1,16}(\.[0-9]{1,2})?');
-CREATE OR REPLACE TEMP MACRO money(x) AS CAST(x AS DECIMAL(18, 2));
-CREATE OR REPLACE TEMP MACRO ts_ok(x) AS
-    regexp_full_match(x, '(19|20)[0-9]{2}-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):[0-5][0-9]:'
-                         '[0-5][0-9](\.[0-9]{1,6})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])')
-    AND TRY_CAST(x AS TIMESTAMPTZ) IS NOT NULL;
-CREATE OR REPLACE TEMP MACRO id_ok(x) AS strlen(x) <= 128 AND regexp_matches(x, '[!-~]');
-CREATE OR REPLACE TEMP MACRO int_ok(x, low) AS
-    x IS NULL OR (TRY_CAST(x AS BIGINT) IS NOT NULL AND CAST(x AS BIGINT) >= low
-                  AND abs(CAST(x AS HUGEINT)) < 4611686018427387904);
+CREATE OR REPLACE TEMP MACRO is_text(j) AS j IS NULL OR starts_with(j, '"');
+CREATE OR REPLACE TEMP MACRO txt(j) AS
+    CASE WHEN starts_with(j, '"') THEN json_extract_string(j, '$') END;
+CREATE OR REPLACE TEMP MACRO bare(j) AS json_extract_string(j, '$');
+CREATE OR REPLACE TEMP MACRO whole(j) AS regexp_full_match(j, '-?[0-9]+');
+CREATE OR REPLACE TEMP MACRO visible(v) AS
+    (v >= '"!' AND v < '""') OR (v >= '"#' AND v < chr(34) || chr(127));
+CREATE OR REPLACE TEMP MACRO id_ok(j) AS CASE WHEN starts_with(j, '"')
+    THEN strlen(j) <= 130 AND visible(CAST(j AS VARCHAR)) ELSE whole(j) END;
+CREATE OR REPLACE TEMP MACRO money_ok(j) AS
+    j IS NULL OR regexp_full_match(j, '"?-?[0-9]{1,16}(\.[0-9]{1,2})?"?');
+CREATE OR REPLACE TEMP MACRO money(j) AS TRY_CAST(bare(j) AS DECIMAL(18, 2));
+CREATE OR REPLACE TEMP MACRO fraction(j) AS NOT starts_with(j, '"') AND contains(j, '.');
+CREATE OR REPLACE TEMP MACRO ts_form(j) AS regexp_full_match(j,
+    '"(19|20)[0-9]{2}-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?'
+    '(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])"');
+CREATE OR REPLACE TEMP MACRO ts(j) AS TRY_CAST(txt(j) AS TIMESTAMPTZ);
+CREATE OR REPLACE TEMP MACRO int_ok(j, low) AS j IS NULL
+    OR (CAST(TRY_CAST(j AS BIGINT) AS VARCHAR) = j
+        AND TRY_CAST(j AS BIGINT) BETWEEN low AND 4611686018427387903);
 """
 
-# One row per line the SQL may read, typed; then which of them break a rule it checks.
-PREPARE = [
-    r"""
-    CREATE OR REPLACE TEMP TABLE shaped AS
-    SELECT cand, line, try(json_structure(line)) AS shape FROM lines
-    """,
-    # A non-integral JSON number went through a float, exact only up to 15 significant digits:
-    # lines with longer numbers go to Python.
-    r"""
-    CREATE OR REPLACE TEMP TABLE parsed AS
-    SELECT s.cand, json_transform(s.line, $spec) AS r
-    FROM shaped AS s JOIN verdicts AS v ON s.shape = v.shape
-    WHERE v.plain AND NOT (v.floats AND regexp_matches(s.line, '[0-9](\.?[0-9]){15}'))
-    """,
-    # A view, not a table: copying the nested order out of the parsed line costs as much as
-    # parsing it.
-    r"""
-    CREATE OR REPLACE TEMP VIEW cands AS
-    SELECT cand, r.source, r.event_kind, r.occurred_at, r."order" AS d FROM parsed
-    """,
-    r"""
-    CREATE OR REPLACE TEMP TABLE items AS
-    SELECT cand, unnest(d.items) AS it,
-           generate_subscripts(d.items, 1) AS n
-    FROM cands
-    """,
-    r"""
-    CREATE OR REPLACE TEMP TABLE mods AS
-    SELECT cand, n, it.line_id, unnest(it.modifiers) AS m,
-           generate_subscripts(it.modifiers, 1) AS k
-    FROM items WHERE it IS NOT NULL
-    """,
-    r"""
-    CREATE OR REPLACE TEMP TABLE pays AS
-    SELECT cand, unnest(d.payments) AS p, generate_subscripts(d.payments, 1) AS n FROM cands
-    """,
-    r"""
-    CREATE OR REPLACE TEMP TABLE bad AS
-    SELECT cand FROM items
-    WHERE it IS NULL OR it.line_id IS NULL OR NOT id_ok(it.line_id)
-       OR NOT coalesce(id_ok(it.product_id), true)
-       OR it.quantity IS NULL OR NOT int_ok(it.quantity, 0)
-       OR NOT (money_ok(it.unit_price) AND money_ok(it.discount) AND money_ok(it.tax)
-               AND money_ok(it.line_total))
-    UNION ALL
-    SELECT cand FROM items WHERE it IS NOT NULL GROUP BY cand, it.line_id HAVING count(*) > 1
-    UNION ALL
-    SELECT cand FROM items GROUP BY cand
-    HAVING abs(sum(TRY_CAST(it.quantity AS HUGEINT))) >= 4611686018427387904
-    UNION ALL
-    SELECT cand FROM mods
-    WHERE m IS NULL OR NOT coalesce(id_ok(m.modifier_id), true) OR NOT int_ok(m.quantity, 0)
-       OR NOT money_ok(m.unit_price)
-    UNION ALL
-    SELECT cand FROM pays
-    WHERE p IS NULL OR p.payment_id IS NULL OR NOT id_ok(p.payment_id)
-       OR NOT (money_ok(p.amount) AND money_ok(p.tip))
-       OR (p.paid_at IS NOT NULL AND NOT ts_ok(p.paid_at))
-    UNION ALL
-    SELECT cand FROM pays WHERE p IS NOT NULL GROUP BY cand, p.payment_id HAVING count(*) > 1
-    UNION ALL
-    SELECT cand FROM cands
-    WHERE source IS NULL OR d IS NULL OR d.store IS NULL
-       OR d.order_id IS NULL OR NOT id_ok(d.order_id)
-       OR d.store.store_id IS NULL OR NOT id_ok(d.store.store_id)
-       OR d.store.timezone IS NULL OR d.store.timezone NOT IN (SELECT name FROM zones)
-       OR d.created_at IS NULL OR NOT ts_ok(d.created_at)
-       OR d.updated_at IS NULL OR NOT ts_ok(d.updated_at)
-       OR NOT int_ok(d.order_number, -4611686018427387903)
-       OR NOT int_ok(d.covers, 0)
-       OR ((TRY_CAST(d.covers AS INTEGER) IS NULL) <> (d.covers IS NULL))
-       OR NOT coalesce(id_ok(d.customer.customer_id), true)
-       OR NOT (d.customer.email IS NULL OR d.customer.email = ''
-               OR regexp_full_match(d.customer.email, '[!-~]([ -~]*[!-~])?'))
-       OR NOT (money_ok(d.totals.subtotal) AND money_ok(d.totals.discount)
-               AND money_ok(d.totals.service_charge) AND money_ok(d.totals.tax)
-               AND money_ok(d.totals.tip) AND money_ok(d.totals.total))
-       OR (occurred_at IS NOT NULL AND NOT ts_ok(occurred_at))
-    """,
-    r"""
-    CREATE OR REPLACE TEMP TABLE good AS
-    SELECT c.cand, c.source, c.event_kind, TRY_CAST(c.occurred_at AS TIMESTAMPTZ) AS occurred_at,
-           d.order_id, d.store.store_id, CAST(d.created_at AS TIMESTAMPTZ) AS created_at,
-           CAST(d.updated_at AS TIMESTAMPTZ) AS updated_at,
-           CAST(timezone(d.store.timezone, CAST(d.created_at AS TIMESTAMPTZ))
-                - to_minutes(CAST($cutoff_minutes AS BIGINT)) AS DATE) AS business_date
-    FROM cands AS c ANTI JOIN bad USING (cand)
-    """,
-]
-
-# The orders table of the winning clean candidates (``winners``: cand), in the contract's order.
-_ORDER_ROWS = r"""
-WITH counts AS (
-    SELECT cand, count(*) AS line_count,
-           coalesce(sum(CAST(it.quantity AS BIGINT))
-                    FILTER (WHERE it.status IS DISTINCT FROM 'voided'), 0) AS item_count
-    FROM items GROUP BY cand
-), pay_counts AS (
-    SELECT cand, count(*) AS payment_count FROM pays GROUP BY cand
+_OPTIONAL_SIZE = " + ".join(
+    f"CASE WHEN has_{key} THEN {len(key) + 4} + {value_size(key, ORDER[key])} ELSE 0 END"
+    for key in OPTIONAL
 )
-SELECT g.order_id, g.business_date, CAST(d.order_number AS BIGINT) AS order_number,
-       g.store_id, d.store.name AS store_name, d.store.timezone AS store_timezone,
-       d.channel, d.order_type, d.status, g.created_at, g.updated_at, d.currency,
-       CAST(d.covers AS INTEGER) AS covers, d.table_number,
-       d.customer.customer_id,
-       CASE WHEN $pii <> 'drop' AND d.customer.email <> ''
-            THEN sha256($salt || lower(d.customer.email)) END AS customer_email_sha256,
-       CASE WHEN $pii = 'keep' THEN d.customer.name END AS customer_name,
-       CASE WHEN $pii = 'keep' THEN d.customer.email END AS customer_email,
-       CASE WHEN $pii = 'keep' THEN d.customer.phone END AS customer_phone,
+# A line's known keys and values as compact JSON, lists counted as brackets and commas only.
+_LINE_SIZE = (
+    f"{object_size('parsed', LINE, skip=('order',))} + {len('order') + 4} + CASE WHEN d IS NULL "
+    f"THEN 4 ELSE {object_size('d', ORDER, skip=OPTIONAL)} + {_OPTIONAL_SIZE} END"
+)
+_PATHS = "[" + ", ".join(f"'$.order.{key}'" for key in OPTIONAL) + "]"
+
+# One row per line; lines with a backslash are left out (they go to Python), and a line the
+# strict reading refuses has an all-null row (filtering on it would read every line twice).
+# The strict reading leaves out the keys the contract lets Grafterr omit: they are read by
+# path, which tells an absent key (SQL null) from a null one (JSON ``null``).
+_PARSED = f"""
+SELECT cand, r.source, r.event_kind, r.occurred_at, r."order" AS d, line_size,
+       opt[1] IS NOT NULL AS has_customer, opt[2] IS NOT NULL AS has_covers,
+       opt[3] IS NOT NULL AS has_table_number,
+       CASE WHEN starts_with(opt[1], '{{') THEN try(json_transform_strict(opt[1], $customer_spec))
+       END AS customer,
+       opt[1] AS customer_json,
+       nullif(opt[2], 'null') AS covers, nullif(opt[3], 'null') AS table_number
+FROM (
+    SELECT cand, r, strlen(line) - 1 AS line_size,
+           CASE WHEN r IS NOT NULL THEN json_extract(line, {_PATHS}) END AS opt
+    FROM (
+        SELECT cand, line, try(json_transform_strict(line, $spec)) AS r
+        FROM lines ANTI JOIN conv USING (cand) WHERE NOT contains(line, '\\')
+    )
+)
+"""
+
+# Each list element read into its row's values, whether it is valid, its size as compact JSON
+# and whether it holds money with a fraction.
+_MODIFIER = f"""lambda m, k: {{
+    'k': k, 'modifier_id': bare(m.modifier_id), 'name': txt(m.name),
+    'quantity': coalesce(TRY_CAST(m.quantity AS BIGINT), 1), 'unit_price': money(m.unit_price),
+    'ok': coalesce(m IS NOT NULL AND (m.modifier_id IS NULL OR id_ok(m.modifier_id))
+                   AND is_text(m.name) AND int_ok(m.quantity, 0) AND money_ok(m.unit_price),
+                   false),
+    'size': CASE WHEN m IS NULL THEN 4 ELSE {object_size("m", MODIFIER)} END,
+    'fractions': coalesce(fraction(m.unit_price), false)}}"""
+_ITEM = f"""lambda it, n: {{
+    'n': n, 'line_id': bare(it.line_id), 'product_id': bare(it.product_id),
+    'name': txt(it.name), 'category': txt(it.category),
+    'quantity': TRY_CAST(it.quantity AS BIGINT), 'unit_price': money(it.unit_price),
+    'discount': money(it.discount), 'tax': money(it.tax), 'line_total': money(it.line_total),
+    'status': txt(it.status), 'modifier_count': coalesce(len(it.modifiers), 0),
+    'ok': coalesce(it IS NOT NULL AND it.line_id IS NOT NULL AND id_ok(it.line_id)
+                   AND (it.product_id IS NULL OR id_ok(it.product_id))
+                   AND is_text(it.name) AND is_text(it.category) AND is_text(it.status)
+                   AND it.quantity IS NOT NULL AND int_ok(it.quantity, 0)
+                   AND money_ok(it.unit_price) AND money_ok(it.discount)
+                   AND money_ok(it.tax) AND money_ok(it.line_total), false),
+    'size': CASE WHEN it IS NULL THEN 4 ELSE {object_size("it", ITEM)} END,
+    'fractions': coalesce(fraction(it.unit_price) OR fraction(it.discount) OR fraction(it.tax)
+                          OR fraction(it.line_total), false),
+    'modifiers': list_transform(it.modifiers, {_MODIFIER})}}"""
+_PAYMENT = f"""lambda p, n: {{
+    'n': n, 'payment_id': bare(p.payment_id), 'method': txt(p.method),
+    'amount': money(p.amount), 'tip': money(p.tip), 'status': txt(p.status),
+    'paid_at': ts(p.paid_at),
+    'ok': coalesce(p IS NOT NULL AND p.payment_id IS NOT NULL AND id_ok(p.payment_id)
+                   AND is_text(p.method) AND is_text(p.status)
+                   AND money_ok(p.amount) AND money_ok(p.tip)
+                   AND (p.paid_at IS NULL OR ts_form(p.paid_at)), false),
+    'paid_given': p.paid_at IS NOT NULL,
+    'size': CASE WHEN p IS NULL THEN 4 ELSE {object_size("p", PAYMENT)} END,
+    'fractions': coalesce(fraction(p.amount) OR fraction(p.tip), false)}}"""
+
+_HEAD_OK = r"""
+    (customer_json IS NULL OR customer_json = 'null' OR customer IS NOT NULL)
+    AND source IS NOT NULL AND starts_with(source, '"')
+    AND is_text(event_kind) AND (occurred_at IS NULL OR ts_form(occurred_at))
+    AND d IS NOT NULL AND d.order_id IS NOT NULL AND id_ok(d.order_id)
+    AND d.store IS NOT NULL AND d.store.store_id IS NOT NULL
+    AND id_ok(d.store.store_id) AND is_text(d.store.name)
+    AND d.store.timezone IS NOT NULL AND is_text(d.store.timezone)
+    AND is_text(d.channel) AND is_text(d.order_type) AND is_text(d.status)
+    AND d.created_at IS NOT NULL AND ts_form(d.created_at)
+    AND d.updated_at IS NOT NULL AND ts_form(d.updated_at)
+    AND is_text(d.currency) AND is_text(table_number)
+    AND int_ok(d.order_number, -4611686018427387903)
+    AND int_ok(covers, 0) AND (covers IS NULL OR TRY_CAST(covers AS INTEGER) IS NOT NULL)
+    AND (customer.customer_id IS NULL OR id_ok(customer.customer_id))
+    AND is_text(customer.name) AND is_text(customer.phone) AND is_text(customer.email)
+    AND (customer.email IS NULL OR customer.email = '""'
+         OR regexp_full_match(txt(customer.email), '[!-~]([ -~]*[!-~])?'))
+    AND money_ok(d.totals.subtotal) AND money_ok(d.totals.discount)
+    AND money_ok(d.totals.service_charge) AND money_ok(d.totals.tax)
+    AND money_ok(d.totals.tip) AND money_ok(d.totals.total)"""
+
+# One row per line: the order's values, its lines and payments as lists of rows, and what the
+# checks need (``ok``: every value valid; ``size_left``: the line's length less what its known
+# keys take, which is 0 for a line with nothing else; ``fractions``).
+CONVERT = f"""
+INSERT INTO conv
+SELECT cand, txt(source) AS source, txt(event_kind) AS event_kind,
+       ts(occurred_at) AS occurred_at, occurred_at IS NOT NULL AS occurred_given,
+       bare(d.order_id) AS order_id,
+       TRY_CAST(d.order_number AS BIGINT) AS order_number,
+       bare(d.store.store_id) AS store_id, txt(d.store.name) AS store_name,
+       txt(d.store.timezone) AS store_timezone, txt(d.channel) AS channel,
+       txt(d.order_type) AS order_type, txt(d.status) AS status,
+       ts(d.created_at) AS created_at, ts(d.updated_at) AS updated_at,
+       txt(d.currency) AS currency, TRY_CAST(covers AS INTEGER) AS covers,
+       txt(table_number) AS table_number, bare(customer.customer_id) AS customer_id,
+       txt(customer.name) AS customer_name, txt(customer.email) AS customer_email,
+       txt(customer.phone) AS customer_phone,
        money(d.totals.subtotal) AS subtotal, money(d.totals.discount) AS discount,
        money(d.totals.service_charge) AS service_charge, money(d.totals.tax) AS tax,
        money(d.totals.tip) AS tip, money(d.totals.total) AS total,
-       CAST(coalesce(n.line_count, 0) AS INTEGER) AS line_count,
-       CAST(coalesce(n.item_count, 0) AS BIGINT) AS item_count,
-       CAST(coalesce(p.payment_count, 0) AS INTEGER) AS payment_count,
-       g.source, CAST(NULL AS VARCHAR) AS extra_json, g.cand AS _cand
-FROM winners AS g JOIN cands AS c USING (cand)
-LEFT JOIN counts AS n USING (cand) LEFT JOIN pay_counts AS p USING (cand)
-ORDER BY g.created_at, g.order_id
+       coalesce({_HEAD_OK}, false) AS ok,
+       line_size - ({_LINE_SIZE}) AS size_left,
+       coalesce(fraction(d.totals.subtotal) OR fraction(d.totals.discount)
+                OR fraction(d.totals.service_charge) OR fraction(d.totals.tax)
+                OR fraction(d.totals.tip) OR fraction(d.totals.total), false) AS fractions,
+       list_transform(d.items, {_ITEM}) AS items,
+       list_transform(d.payments, {_PAYMENT}) AS payments
+FROM ({_PARSED}) AS parsed
 """
 
-TABLE_QUERIES = {
-    "orders": _ORDER_ROWS,
-    "order_items": r"""
-    SELECT g.order_id, g.business_date, i.it.line_id, CAST(i.n AS INTEGER) AS line_number,
-           g.store_id, g.created_at, i.it.product_id, i.it.name, i.it.category,
-           CAST(i.it.quantity AS BIGINT) AS quantity, money(i.it.unit_price) AS unit_price,
-           money(i.it.discount) AS discount, money(i.it.tax) AS tax,
-           money(i.it.line_total) AS line_total, i.it.status,
-           CAST(coalesce(len(i.it.modifiers), 0) AS INTEGER) AS modifier_count,
-           CAST(NULL AS VARCHAR) AS extra_json, g.cand AS _cand
-    FROM items AS i JOIN winners AS g USING (cand)
-    ORDER BY g.created_at, g.order_id, i.n
-    """,
-    "order_item_modifiers": r"""
-    SELECT g.order_id, g.business_date, m.line_id, CAST(m.k AS INTEGER) AS modifier_number,
-           m.m.modifier_id, g.created_at, m.m.name,
-           coalesce(CAST(m.m.quantity AS BIGINT), 1) AS quantity,
-           money(m.m.unit_price) AS unit_price, CAST(NULL AS VARCHAR) AS extra_json,
-           g.cand AS _cand
-    FROM mods AS m JOIN winners AS g USING (cand)
-    ORDER BY g.created_at, g.order_id, m.n, m.k
-    """,
-    "payments": r"""
-    SELECT g.order_id, g.business_date, p.p.payment_id, g.store_id, g.created_at,
-           p.p.method, money(p.p.amount) AS amount, money(p.p.tip) AS tip, p.p.status,
-           CAST(p.p.paid_at AS TIMESTAMPTZ) AS paid_at, CAST(NULL AS VARCHAR) AS extra_json,
-           g.cand AS _cand
-    FROM pays AS p JOIN winners AS g USING (cand)
-    ORDER BY g.created_at, g.order_id, p.n
-    """,
-}
+# The same rows for lines in the canonical layout (``layout.canonical_pattern``): their keys and
+# the form of their values are known, so they are read as text, with only what the pattern
+# cannot tell left to check: id lengths, ranges, and (in GOOD) calendars, zones, repeated ids.
+_C_MODIFIER = """lambda m, k: {
+    'k': k, 'modifier_id': m.modifier_id, 'name': m.name,
+    'quantity': coalesce(CAST(m.quantity AS BIGINT), 1),
+    'unit_price': CAST(m.unit_price AS DECIMAL(18, 2)),
+    'ok': coalesce(m IS NOT NULL AND length(m.modifier_id) <= 128, m IS NOT NULL)
+          AND coalesce(CAST(m.quantity AS BIGINT) >= 0, true),
+    'size': CAST(0 AS BIGINT), 'fractions': false}"""
+_C_ITEM = f"""lambda it, n: {{
+    'n': n, 'line_id': it.line_id, 'product_id': it.product_id, 'name': it.name,
+    'category': it.category, 'quantity': CAST(it.quantity AS BIGINT),
+    'unit_price': CAST(it.unit_price AS DECIMAL(18, 2)),
+    'discount': CAST(it.discount AS DECIMAL(18, 2)), 'tax': CAST(it.tax AS DECIMAL(18, 2)),
+    'line_total': CAST(it.line_total AS DECIMAL(18, 2)), 'status': it.status,
+    'modifier_count': coalesce(len(it.modifiers), 0),
+    'ok': coalesce(length(it.line_id) <= 128 AND CAST(it.quantity AS BIGINT) >= 0
+                   AND coalesce(length(it.product_id) <= 128, true), false),
+    'size': CAST(0 AS BIGINT), 'fractions': false,
+    'modifiers': list_transform(it.modifiers, {_C_MODIFIER})}}"""
+_C_PAYMENT = """lambda p, n: {
+    'n': n, 'payment_id': p.payment_id, 'method': p.method,
+    'amount': CAST(p.amount AS DECIMAL(18, 2)), 'tip': CAST(p.tip AS DECIMAL(18, 2)),
+    'status': p.status, 'paid_at': TRY_CAST(p.paid_at AS TIMESTAMPTZ),
+    'ok': coalesce(length(p.payment_id) <= 128, false), 'paid_given': p.paid_at IS NOT NULL,
+    'size': CAST(0 AS BIGINT), 'fractions': false}"""
+
+CANONICAL = f"""
+CREATE OR REPLACE TEMP TABLE conv AS
+SELECT cand, source, event_kind, TRY_CAST(occurred_at AS TIMESTAMPTZ) AS occurred_at,
+       occurred_at IS NOT NULL AS occurred_given, d.order_id,
+       CAST(d.order_number AS BIGINT) AS order_number, d.store.store_id,
+       d.store.name AS store_name, d.store.timezone AS store_timezone, d.channel, d.order_type,
+       d.status, TRY_CAST(d.created_at AS TIMESTAMPTZ) AS created_at,
+       TRY_CAST(d.updated_at AS TIMESTAMPTZ) AS updated_at, d.currency,
+       TRY_CAST(d.covers AS INTEGER) AS covers, d.table_number,
+       d.customer.customer_id, d.customer.name AS customer_name,
+       d.customer.email AS customer_email, d.customer.phone AS customer_phone,
+       CAST(d.totals.subtotal AS DECIMAL(18, 2)) AS subtotal,
+       CAST(d.totals.discount AS DECIMAL(18, 2)) AS discount,
+       CAST(d.totals.service_charge AS DECIMAL(18, 2)) AS service_charge,
+       CAST(d.totals.tax AS DECIMAL(18, 2)) AS tax, CAST(d.totals.tip AS DECIMAL(18, 2)) AS tip,
+       CAST(d.totals.total AS DECIMAL(18, 2)) AS total,
+       coalesce(source IS NOT NULL AND length(d.order_id) <= 128
+                AND length(d.store.store_id) <= 128
+                AND coalesce(length(d.customer.customer_id) <= 128, true)
+                AND (d.covers IS NULL OR TRY_CAST(d.covers AS INTEGER) >= 0), false) AS ok,
+       CAST(0 AS BIGINT) AS size_left, false AS fractions,
+       list_transform(d.items, {_C_ITEM}) AS items,
+       list_transform(d.payments, {_C_PAYMENT}) AS payments
+FROM (
+    SELECT cand, r.source, r.event_kind, r.occurred_at, r."order" AS d
+    FROM (
+        SELECT cand, json_transform(line, $text_spec) AS r
+        FROM lines WHERE regexp_full_match(line, $layout)
+    )
+)
+"""
+
+# The lines whose every value is valid and whose length leaves room for no other key; a
+# fraction read through a float is exact only when the line's text has no exponent and no run
+# of 16 digits, so the few lines with such money are searched for those.
+GOOD = r"""
+CREATE OR REPLACE TEMP TABLE good AS
+WITH checked AS (
+    SELECT cand, ok AND store_timezone IN (SELECT name FROM zones)
+           AND created_at IS NOT NULL AND updated_at IS NOT NULL
+           AND (occurred_at IS NOT NULL OR NOT occurred_given)
+           AND coalesce(list_bool_and([
+                   i.ok AND coalesce(list_bool_and([m.ok FOR m IN i.modifiers]), true)
+                   FOR i IN items]), true)
+           AND coalesce(list_bool_and([p.ok AND (p.paid_at IS NOT NULL OR NOT p.paid_given)
+                                       FOR p IN payments]), true)
+           AND coalesce(len(list_distinct([i.line_id FOR i IN items])) = len(items), true)
+           AND coalesce(len(list_distinct([p.payment_id FOR p IN payments])) = len(payments),
+                        true)
+           AND coalesce(list_sum([CAST(i.quantity AS HUGEINT) FOR i IN items])
+                        < 4611686018427387904, true)
+           AND size_left = coalesce(list_sum([
+                   i.size + coalesce(list_sum([m.size FOR m IN i.modifiers]), 0)
+                   FOR i IN items]), 0)
+               + coalesce(list_sum([p.size FOR p IN payments]), 0) AS valid,
+           fractions
+           OR coalesce(list_bool_or([
+                  i.fractions OR coalesce(list_bool_or([m.fractions FOR m IN i.modifiers]), false)
+                  FOR i IN items]), false)
+           OR coalesce(list_bool_or([p.fractions FOR p IN payments]), false) AS fractions
+    FROM conv
+), inexact AS (
+    SELECT l.cand FROM lines AS l JOIN checked AS k USING (cand)
+    WHERE CASE WHEN k.fractions THEN regexp_matches(l.line, '[0-9][eE]|[0-9](\.?[0-9]){15}') END
+)
+SELECT c.cand, c.source, c.event_kind, c.occurred_at, c.order_id, c.store_id, c.created_at,
+       c.updated_at,
+       CAST(timezone(c.store_timezone, c.created_at)
+            - to_minutes(CAST($cutoff AS BIGINT)) AS DATE) AS business_date
+FROM conv AS c JOIN checked AS k USING (cand)
+WHERE k.valid AND c.cand NOT IN (SELECT cand FROM inexact)
+"""
+
+# The winning clean candidates (``winners``: cand) as orders rows in the contract's order, in
+# line order, with their lines and payments as lists for ``unnest.py``.
+WINNING_ORDERS = r"""
+SELECT c.order_id, g.business_date, c.order_number, c.store_id, c.store_name, c.store_timezone,
+       c.channel, c.order_type, c.status, c.created_at, c.updated_at, c.currency, c.covers,
+       c.table_number, c.customer_id,
+       CASE WHEN $pii <> 'drop' AND c.customer_email <> ''
+            THEN sha256($salt || lower(c.customer_email)) END AS customer_email_sha256,
+       CASE WHEN $pii = 'keep' THEN c.customer_name END AS customer_name,
+       CASE WHEN $pii = 'keep' THEN c.customer_email END AS customer_email,
+       CASE WHEN $pii = 'keep' THEN c.customer_phone END AS customer_phone,
+       c.subtotal, c.discount, c.service_charge, c.tax, c.tip, c.total,
+       CAST(coalesce(len(c.items), 0) AS INTEGER) AS line_count,
+       CAST(coalesce(list_sum([i.quantity FOR i IN c.items
+                               IF i.status IS DISTINCT FROM 'voided']), 0) AS BIGINT)
+           AS item_count,
+       CAST(coalesce(len(c.payments), 0) AS INTEGER) AS payment_count,
+       c.source, CAST(NULL AS VARCHAR) AS extra_json, c.cand AS _cand, c.items, c.payments
+FROM conv AS c JOIN winners AS g USING (cand)
+ORDER BY c.cand
+"""
 
 # The latest valid version of each order in the chunk (merge.py's rule; a tie goes to the earlier
 # line, as Python's max() keeps the first), whatever its date; the winners are those of the day.

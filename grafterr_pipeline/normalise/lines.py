@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import logging
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -18,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["DEFAULT_CHUNK_BYTES", "LineChunk", "read_line_chunks"]
+__all__ = ["DEFAULT_CHUNK_BYTES", "LineChunk", "read_ahead", "read_line_chunks"]
 
 logger = logging.getLogger(__name__)
 
@@ -45,19 +46,21 @@ def _open(path: Path) -> BinaryIO:
     return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
 
 
-def _split(block: bytes) -> pa.StringArray:
+def _split(block: memoryview) -> pa.StringArray:
     """The lines of ``block`` (which ends with a newline), each with its newline, blanks left out.
 
     The block itself is the data buffer and the offsets point just past each newline, so the
-    text is not copied; JSON readers take the trailing newline as whitespace.
+    text is not copied (unless a blank line has to be left out); JSON readers take the trailing
+    newline as whitespace.
     """
     data = np.frombuffer(block, dtype=np.uint8)
-    offsets = np.concatenate(([0], np.flatnonzero(data == 10) + 1)).astype(np.int64)
-    lines = pa.LargeStringArray.from_buffers(
+    offsets = np.concatenate(([0], np.flatnonzero(data == 10) + 1)).astype(np.int32)
+    lines = pa.StringArray.from_buffers(
         len(offsets) - 1, pa.py_buffer(offsets), pa.py_buffer(block)
     )
-    lines = lines.filter(pc.greater(pc.binary_length(lines), 1))
-    return lines.cast(pa.string())
+    if (np.diff(offsets) > 1).all():
+        return lines
+    return lines.filter(pc.greater(pc.binary_length(lines), 1))
 
 
 def read_line_chunks(
@@ -75,13 +78,26 @@ def read_line_chunks(
     logger.debug("read %d lines", first)
 
 
-def _blocks(source: BinaryIO, chunk_bytes: int) -> Iterator[bytes]:
+def read_ahead(chunks: Iterator[LineChunk]) -> Iterator[LineChunk]:
+    """``chunks``, each next one read in a background thread while the caller works on this one.
+
+    Reading and splitting release the GIL (file reads, gzip, numpy), as DuckDB does while it
+    works, so the two overlap; one chunk more is held in memory.
+    """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="staged-lines") as pool:
+        pending = pool.submit(next, chunks, None)
+        while (chunk := pending.result()) is not None:
+            pending = pool.submit(next, chunks, None)
+            yield chunk
+
+
+def _blocks(source: BinaryIO, chunk_bytes: int) -> Iterator[memoryview]:
     rest = b""
     while block := source.read(chunk_bytes):
-        data = rest + block
+        data = rest + block if rest else block
         cut = data.rfind(b"\n") + 1
         rest = data[cut:]
         if cut:
-            yield data[:cut]
+            yield memoryview(data)[:cut]
     if rest.strip():
-        yield rest + b"\n"
+        yield memoryview(rest + b"\n")

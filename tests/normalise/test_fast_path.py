@@ -21,7 +21,7 @@ from grafterr_pipeline.businessdate import business_date_of
 from grafterr_pipeline.merge import Candidate
 from grafterr_pipeline.normalise import NormaliseOptions, dumps, loads, normalise_day
 from grafterr_pipeline.normalise.day import NormalisedDay, best_effort_date
-from grafterr_pipeline.normalise.fast import normalise_staged
+from grafterr_pipeline.normalise.fast import iter_chunks, normalise_staged
 from grafterr_pipeline.normalise.values import read_timestamp
 from tests.factories import make_order
 from tests.normalise.strategies import invalid_orders, valid_orders
@@ -62,6 +62,19 @@ def _assert_same(fast: NormalisedDay, reference: NormalisedDay) -> None:
     assert fast.quarantine.to_pylist() == reference.quarantine.to_pylist()
 
 
+def _python_lines(path: Path, business_date: dt.date) -> int:
+    chunks = iter_chunks([path], business_date=business_date, options=OPTIONS, now=NOW)
+    return sum(chunk.python_lines for chunk in chunks)
+
+
+def _keys_reversed(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _keys_reversed(value[key]) for key in reversed(value)}
+    if isinstance(value, list):
+        return [_keys_reversed(item) for item in value]
+    return value
+
+
 def _business_date(order: dict[str, Any]) -> dt.date:
     created = read_timestamp(order["created_at"], "created_at")
     return business_date_of(created, order["store"]["timezone"], OPTIONS.cutoff)
@@ -94,6 +107,7 @@ def test_every_valid_order_lands_with_its_exact_totals(
 
     fast, _ = _both(path, _business_date(order))
 
+    assert _python_lines(path, _business_date(order)) == 0
     row = fast.tables["orders"].to_pylist()[0]
     assert fast.quarantine.num_rows == 0
     for key, sent in order["totals"].items():
@@ -188,3 +202,41 @@ def test_empty_staging_gives_every_table_with_its_schema(tmp_path: Path) -> None
     _assert_same(fast, reference)
     assert all(t.num_rows == 0 for t in fast.tables.values())
     assert isinstance(fast.quarantine, pa.Table)
+
+
+@PROPERTY
+@given(order=valid_orders())
+def test_valid_orders_with_their_keys_in_another_order_are_still_read_by_sql(
+    tmp_path: Path, order: dict[str, Any]
+) -> None:
+    path = _stage(tmp_path / "staged.jsonl.gz", [_keys_reversed(order)])
+
+    fast, reference = _both(path, _business_date(order))
+
+    assert _python_lines(path, _business_date(order)) == 0
+    _assert_same(fast, reference)
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ('"line_id":"l_1"', '"line_id":"l_1","allergens":null'),
+        ('"order_id":"ord_1"', '"order_id": "ord_1"'),
+        ('"total":"11.50"', '"total":1.15e1'),
+        ('"name":"Tea"', '"name":"T\\u00e9a"'),
+    ],
+    ids=["unknown-null-field", "blank-between-tokens", "exponent", "escape"],
+)
+def test_lines_sql_cannot_prove_are_read_by_python_with_the_same_result(
+    tmp_path: Path, old: str, new: str
+) -> None:
+    line = dumps({"source": "api", "event_kind": None, "occurred_at": None, "order": make_order()})
+    path = tmp_path / "staged.jsonl.gz"
+    with gzip.open(path, "wt", encoding="utf-8") as out:
+        out.write(line.replace(old, new) + "\n")
+
+    fast, reference = _both(path, dt.date(2026, 11, 30))
+
+    assert _python_lines(path, dt.date(2026, 11, 30)) == 1
+    assert fast.tables["orders"].num_rows == 1
+    _assert_same(fast, reference)
