@@ -104,7 +104,7 @@ class FastNormaliser:
         con = self.con
         con.register("lines", chunk.table())
         con.execute(fastsql.CANONICAL, {"text_spec": _TEXT_SPEC, "layout": _LAYOUT})
-        (canonical,) = con.execute("SELECT count(*) FROM conv").fetchone()
+        [(canonical,)] = con.execute("SELECT count(*) FROM conv").fetchall()
         if canonical < len(chunk.lines):  # the others are read with every check
             con.execute(fastsql.CONVERT, {"spec": _SPEC, "customer_spec": _CUSTOMER_SPEC})
         con.execute(fastsql.GOOD, {"cutoff": _minutes(self.options.cutoff)})

@@ -293,7 +293,7 @@ WHERE k.valid AND c.cand NOT IN (SELECT cand FROM inexact)
 """
 
 # The winning clean candidates (``winners``: cand) as orders rows in the contract's order, in
-# line order, with their lines and payments as lists for ``unnest.py``.
+# no particular order, with their lines and payments as lists for ``unnest.py``.
 WINNING_ORDERS = r"""
 SELECT c.order_id, g.business_date, c.order_number, c.store_id, c.store_name, c.store_timezone,
        c.channel, c.order_type, c.status, c.created_at, c.updated_at, c.currency, c.covers,
@@ -311,7 +311,7 @@ SELECT c.order_id, g.business_date, c.order_number, c.store_id, c.store_name, c.
        CAST(coalesce(len(c.payments), 0) AS INTEGER) AS payment_count,
        c.source, CAST(NULL AS VARCHAR) AS extra_json, c.cand AS _cand, c.items, c.payments
 FROM conv AS c JOIN winners AS g USING (cand)
-ORDER BY c.cand
+
 """
 
 # The latest valid version of each order in the chunk (merge.py's rule; a tie goes to the earlier
