@@ -139,13 +139,19 @@ class SandboxConfig:
         return self.now if self.now is not None else dt.datetime.now(dt.UTC)
 
     def __repr__(self) -> str:
-        # Only what differs from the defaults, so a failing test names the knobs it turned.
+        # Only what differs from the defaults, so a failing test names the knobs it turned. The
+        # webhook URL ends in the receiver's token, a real secret: its path is masked.
         changed = [
-            f"{f.name}={getattr(self, f.name)!r}"
+            f"{f.name}={_masked_url(value) if f.name == 'webhook_url' else repr(value)}"
             for f in fields(self)
-            if getattr(self, f.name) != f.default and f.name != "client_secret"
+            if (value := getattr(self, f.name)) != f.default and f.name != "client_secret"
         ]
         return f"SandboxConfig({', '.join(changed)})"
+
+
+def _masked_url(url: str) -> str:
+    parts = urlsplit(url)
+    return repr(f"{parts.scheme}://{parts.netloc}/***")
 
 
 def _check_share(name: str, value: float) -> None:
@@ -181,8 +187,8 @@ def _check_webhooks(config: SandboxConfig) -> None:
         host = urlsplit(config.webhook_url).hostname
         if host not in _LOOPBACK_HOSTS:
             raise ValueError(
-                f"webhook_url={config.webhook_url!r}: the sandbox only delivers to loopback "
-                f"({', '.join(_LOOPBACK_HOSTS)}), e.g. http://127.0.0.1:9000/hook"
+                f"webhook_url={_masked_url(config.webhook_url)}: the sandbox only delivers to "
+                f"loopback ({', '.join(_LOOPBACK_HOSTS)}), e.g. http://127.0.0.1:9000/hook"
             )
     if config.webhook_since is not None and config.webhook_since.utcoffset() is None:
         raise ValueError("webhook_since needs a UTC offset, e.g. tzinfo=UTC")

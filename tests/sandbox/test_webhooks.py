@@ -154,3 +154,14 @@ def test_a_running_sandbox_delivers_events_since_the_configured_instant() -> Non
 def test_webhooks_go_only_to_loopback(url: str) -> None:
     with pytest.raises(ValueError, match="loopback"):
         SandboxConfig(webhook_url=url)
+
+
+def test_the_receiver_token_in_a_webhook_url_never_shows_in_the_config_or_its_errors() -> None:
+    token = "receiver-token-7c1d"
+    local = SandboxConfig(webhook_url=f"http://127.0.0.1:8787/webhooks/grafterr/{token}")
+
+    with pytest.raises(ValueError, match="loopback") as refused:
+        SandboxConfig(webhook_url=f"http://example.com/webhooks/grafterr/{token}")
+
+    assert "127.0.0.1:8787" in repr(local) and token not in repr(local)
+    assert token not in str(refused.value)
