@@ -186,6 +186,7 @@ SELECT cand, txt(source) AS source, txt(event_kind) AS event_kind,
        coalesce(fraction(d.totals.subtotal) OR fraction(d.totals.discount)
                 OR fraction(d.totals.service_charge) OR fraction(d.totals.tax)
                 OR fraction(d.totals.tip) OR fraction(d.totals.total), false) AS fractions,
+       false AS canonical,
        list_transform(d.items, {_ITEM}) AS items,
        list_transform(d.payments, {_PAYMENT}) AS payments
 FROM ({_PARSED}) AS parsed
@@ -198,7 +199,7 @@ _C_MODIFIER = """lambda m, k: {
     'k': k, 'modifier_id': m.modifier_id, 'name': m.name,
     'quantity': coalesce(CAST(m.quantity AS BIGINT), 1),
     'unit_price': CAST(m.unit_price AS DECIMAL(18, 2)),
-    'ok': coalesce(m IS NOT NULL AND length(m.modifier_id) <= 128, m IS NOT NULL)
+    'ok': coalesce(m IS NOT NULL AND strlen(m.modifier_id) <= 128, m IS NOT NULL)
           AND coalesce(CAST(m.quantity AS BIGINT) >= 0, true),
     'size': CAST(0 AS BIGINT), 'fractions': false}"""
 _C_ITEM = f"""lambda it, n: {{
@@ -208,15 +209,15 @@ _C_ITEM = f"""lambda it, n: {{
     'discount': CAST(it.discount AS DECIMAL(18, 2)), 'tax': CAST(it.tax AS DECIMAL(18, 2)),
     'line_total': CAST(it.line_total AS DECIMAL(18, 2)), 'status': it.status,
     'modifier_count': coalesce(len(it.modifiers), 0),
-    'ok': coalesce(length(it.line_id) <= 128 AND CAST(it.quantity AS BIGINT) >= 0
-                   AND coalesce(length(it.product_id) <= 128, true), false),
+    'ok': coalesce(strlen(it.line_id) <= 128 AND CAST(it.quantity AS BIGINT) >= 0
+                   AND coalesce(strlen(it.product_id) <= 128, true), false),
     'size': CAST(0 AS BIGINT), 'fractions': false,
     'modifiers': list_transform(it.modifiers, {_C_MODIFIER})}}"""
 _C_PAYMENT = """lambda p, n: {
     'n': n, 'payment_id': p.payment_id, 'method': p.method,
     'amount': CAST(p.amount AS DECIMAL(18, 2)), 'tip': CAST(p.tip AS DECIMAL(18, 2)),
     'status': p.status, 'paid_at': TRY_CAST(p.paid_at AS TIMESTAMPTZ),
-    'ok': coalesce(length(p.payment_id) <= 128, false), 'paid_given': p.paid_at IS NOT NULL,
+    'ok': coalesce(strlen(p.payment_id) <= 128, false), 'paid_given': p.paid_at IS NOT NULL,
     'size': CAST(0 AS BIGINT), 'fractions': false}"""
 
 CANONICAL = f"""
@@ -235,11 +236,11 @@ SELECT cand, source, event_kind, TRY_CAST(occurred_at AS TIMESTAMPTZ) AS occurre
        CAST(d.totals.service_charge AS DECIMAL(18, 2)) AS service_charge,
        CAST(d.totals.tax AS DECIMAL(18, 2)) AS tax, CAST(d.totals.tip AS DECIMAL(18, 2)) AS tip,
        CAST(d.totals.total AS DECIMAL(18, 2)) AS total,
-       coalesce(source IS NOT NULL AND length(d.order_id) <= 128
-                AND length(d.store.store_id) <= 128
-                AND coalesce(length(d.customer.customer_id) <= 128, true)
+       coalesce(source IS NOT NULL AND strlen(d.order_id) <= 128
+                AND strlen(d.store.store_id) <= 128
+                AND coalesce(strlen(d.customer.customer_id) <= 128, true)
                 AND (d.covers IS NULL OR TRY_CAST(d.covers AS INTEGER) >= 0), false) AS ok,
-       CAST(0 AS BIGINT) AS size_left, false AS fractions,
+       CAST(0 AS BIGINT) AS size_left, false AS fractions, true AS canonical,
        list_transform(d.items, {_C_ITEM}) AS items,
        list_transform(d.payments, {_C_PAYMENT}) AS payments
 FROM (
@@ -270,15 +271,15 @@ WITH checked AS (
                         true)
            AND coalesce(list_sum([CAST(i.quantity AS HUGEINT) FOR i IN items])
                         < 4611686018427387904, true)
-           AND size_left = coalesce(list_sum([
+           AND (canonical OR size_left = coalesce(list_sum([
                    i.size + coalesce(list_sum([m.size FOR m IN i.modifiers]), 0)
                    FOR i IN items]), 0)
-               + coalesce(list_sum([p.size FOR p IN payments]), 0) AS valid,
-           fractions
+               + coalesce(list_sum([p.size FOR p IN payments]), 0)) AS valid,
+           NOT canonical AND (fractions
            OR coalesce(list_bool_or([
                   i.fractions OR coalesce(list_bool_or([m.fractions FOR m IN i.modifiers]), false)
                   FOR i IN items]), false)
-           OR coalesce(list_bool_or([p.fractions FOR p IN payments]), false) AS fractions
+           OR coalesce(list_bool_or([p.fractions FOR p IN payments]), false)) AS fractions
     FROM conv
 ), inexact AS (
     SELECT l.cand FROM lines AS l JOIN checked AS k USING (cand)
