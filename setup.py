@@ -17,7 +17,7 @@ setup(
         "requests>=2.32,<3",
         "pandas>=2.2,<4",
         "pyarrow>=18",
-        "duckdb>=1.2,<3",
+        "duckdb>=1.3,<3",
         "starlette>=0.40",
         "uvicorn>=0.30",
         "tzdata",
