@@ -13,8 +13,8 @@ from grafterr_pipeline.client import GrafterrClient
 from grafterr_pipeline.pulls import plan_slices, pull_raw_dates
 from grafterr_pipeline.sandbox import SandboxConfig, SandboxServer
 from grafterr_pipeline.sandbox.data import OrderBook
-from grafterr_pipeline.settings import Secret, Settings
 from grafterr_pipeline.warehouse import read_raw_manifest, read_raw_orders
+from tests.client.conftest import settings_for
 
 CUTOFF = dt.time(4, 0)
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
@@ -57,21 +57,6 @@ def test_each_window_is_exactly_the_slices_it_touches(dates: list[dt.date]) -> N
         assert all(b == a for (_, b), (a, _) in itertools.pairwise(touched))
 
 
-def _settings(server: SandboxServer, root: Path) -> Settings:
-    config = server.config
-    return Settings(
-        environment="local",
-        base_url=server.base_url,
-        client_id=config.client_id,
-        client_secret=Secret(config.client_secret),
-        api_key=Secret(config.api_key),
-        data_dir=root,
-        page_size=20,
-        rate_limit=500.0,
-        pii="drop",
-    )
-
-
 def _window_ids(day: dt.date, last: dt.date | None = None) -> set[str]:
     start, end = pull_window(day, CUTOFF)[0], pull_window(last or day, CUTOFF)[1]
     listed = OrderBook.from_config(CONFIG).listing(start, end, clock=NOW, date_field="created_at")
@@ -94,7 +79,7 @@ def test_a_range_stores_every_order_of_each_window_and_reads_each_once(
     tmp_path: Path, faults: dict[str, object]
 ) -> None:
     with SandboxServer(CONFIG.with_changes(**faults)) as server:
-        settings = _settings(server, tmp_path)
+        settings = settings_for(server, tmp_path)
         with GrafterrClient(settings) as client:
             summaries = pull_raw_dates(settings, client, WEEK)
 
