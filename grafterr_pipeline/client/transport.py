@@ -148,7 +148,7 @@ class Transport:
                 allow_redirects=False,
                 stream=True,
             )
-            body = read_body(response, sent + self._settings.timeouts.answer)
+            body = read_body(response, sent + self._settings.timeouts.answer, clock=self._clock)
         except requests.RequestException as err:
             return self._network_failure(call, err)
         logger.debug(
