@@ -1,6 +1,7 @@
-"""Processes the concurrency and crash tests start: a reader in a loop, a writer to kill.
+"""Processes the concurrency and crash tests start: readers in a loop, a writer to kill.
 
-Run as ``python -m tests.warehouse.procs reader|writer ...`` from the repository root.
+Run as ``python -m tests.warehouse.procs reader|sales_reader|writer ...`` from the repository
+root.
 """
 
 from __future__ import annotations
@@ -42,6 +43,27 @@ def reader(root: str, day: str, seconds: str) -> None:
             _say(json.dumps({"error": str(err)}))
 
 
+# The month's daily_sales next to the orders it summarises, in one statement.
+SALES_SQL = (
+    "SELECT (SELECT sum(orders) FROM daily_sales), "
+    "(SELECT sum(net_revenue) FROM daily_sales)::VARCHAR, "
+    "(SELECT count(DISTINCT business_date) FROM daily_sales), "
+    "(SELECT count(*) FROM orders)"
+)
+
+
+def sales_reader(root: str, seconds: str) -> None:
+    """Query the whole of daily_sales in a loop; print one JSON line per answer or error."""
+    warehouse = Warehouse(Path(root))
+    deadline = time.monotonic() + float(seconds)
+    _say("ready")
+    while time.monotonic() < deadline:
+        try:
+            _say(json.dumps({"row": list(warehouse.query(SALES_SQL).rows[0])}))
+        except duckdb.Error as err:
+            _say(json.dumps({"error": str(err)}))
+
+
 def writer(root: str, day: str, source: str) -> None:
     """Land ``day`` with the tables saved under ``source``, over and over, until killed."""
     tables = {p.stem: pq.read_table(p) for p in Path(source).glob("*.parquet")}
@@ -61,4 +83,4 @@ def save(day: NormalisedDay, folder: Path) -> None:
 
 
 if __name__ == "__main__":
-    {"reader": reader, "writer": writer}[sys.argv[1]](*sys.argv[2:])
+    {"reader": reader, "sales_reader": sales_reader, "writer": writer}[sys.argv[1]](*sys.argv[2:])
