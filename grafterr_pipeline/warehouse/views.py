@@ -149,7 +149,11 @@ ANALYST_VIEWS: tuple[View, ...] = (
 def summary_view(glob: str) -> View:
     """``daily_sales`` read from its monthly summary files (see
     :mod:`grafterr_pipeline.warehouse.summary`): the same rows as :data:`DAILY_SALES_SQL`."""
-    select = f"SELECT * FROM read_parquet({sql_literal(glob)}, hive_partitioning = false)"
+    # Parquet has no 128-bit integer: sum(item_count) comes back as DECIMAL(38,0), cast back.
+    select = (
+        "SELECT * REPLACE (items::HUGEINT AS items) "
+        f"FROM read_parquet({sql_literal(glob)}, hive_partitioning = false)"
+    )
     return View("daily_sales", select, VIEW_COMMENTS["daily_sales"], COLUMNS["daily_sales"])
 
 

@@ -81,6 +81,14 @@ def test_the_summary_holds_the_views_rows_and_the_ground_truth_for_every_day(
     assert stale_months(warehouse.location.local_path) == []
 
 
+def test_daily_sales_has_the_columns_and_types_of_its_sql(landed: Warehouse) -> None:
+    described = landed.query("DESCRIBE SELECT * FROM daily_sales").rows
+
+    expected = landed.query(f"DESCRIBE SELECT * FROM ({DAILY_SALES_SQL})").rows
+
+    assert [r[:2] for r in described] == [r[:2] for r in expected]
+
+
 def test_relanding_a_date_rebuilds_its_month_and_leaves_the_other_alone(tmp_path: Path) -> None:
     warehouse = Warehouse(tmp_path)
     for day in SPREAD:
