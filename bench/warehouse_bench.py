@@ -27,8 +27,11 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import re
+import shutil
 import statistics
+import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -38,7 +41,7 @@ from grafterr_pipeline.merge import Candidate
 from grafterr_pipeline.normalise import NormaliseOptions, normalise_day
 from grafterr_pipeline.normalise.schema import TABLES
 from grafterr_pipeline.sandbox import SandboxConfig, ground_truth
-from grafterr_pipeline.warehouse import Warehouse
+from grafterr_pipeline.warehouse import Warehouse, summary
 from grafterr_pipeline.warehouse.summary import SUMMARY_DIR
 from grafterr_pipeline.warehouse.views import ANALYST_VIEWS, DAILY_SALES_SQL
 
@@ -178,6 +181,53 @@ def _cli_path(root: Path, runs: int) -> float:
     return statistics.median(times)
 
 
+def _timed(action: Callable[[], object], runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def _as_new_versions(tables: Path, days: list[dt.date], into: Path) -> dict[str, dict]:
+    """Copies of the dates' orders and payments files under new names: what a land stages."""
+    landing: dict[str, dict] = {}
+    for day in days:
+        for table in summary.SOURCE_TABLES:
+            folder = into / table / day.isoformat()
+            folder.mkdir(parents=True)
+            files = sorted((tables / table / f"business_date={day.isoformat()}").glob("*.parquet"))
+            landing.setdefault(day.isoformat(), {})[table] = [
+                Path(shutil.copy(f, folder / f"new-{f.name}")) for f in files
+            ]
+    return landing
+
+
+def _stage_and_drop(tables: Path, month: str, landing: dict[str, dict]) -> None:
+    build = summary.stage_month(tables, month, landing=landing)
+    assert build is not None and build.staged is not None
+    shutil.rmtree(build.staged)  # never swapped in: the live summary is left as it is
+
+
+def upkeep(root: Path, runs: int) -> None:
+    """What keeping the summary costs the pipeline: per land, per month rebuilt, per refresh."""
+    tables = root / "warehouse"
+    month = [MONTH[0] + dt.timedelta(days=n) for n in range((MONTH[1] - MONTH[0]).days + 1)]
+    with tempfile.TemporaryDirectory() as temp, summary.build_lock(tables):
+        one = _as_new_versions(tables, [DAY], Path(temp) / "one")
+        every = _as_new_versions(tables, month, Path(temp) / "every")
+        key = summary.month_of(DAY)
+        per_land = _timed(lambda: _stage_and_drop(tables, key, one), runs)
+        per_month = _timed(lambda: _stage_and_drop(tables, key, every), max(3, runs // 4))
+        check = _timed(lambda: summary.stale_months(tables), runs)
+    print(
+        f"summary upkeep (medians): a land's month rebuild (1 date recomputed) "
+        f"{per_land * 1000:.1f}ms; a whole month recomputed {per_month * 1000:.1f}ms; "
+        f"the staleness check of every month at refresh {check * 1000:.1f}ms"
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.warehouse_bench")
     parser.add_argument("--days", type=int, default=365)
@@ -198,6 +248,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"daily_sales reads its summary: {months} monthly Parquet files")
     for view in ("payments_by_method", "product_sales", "daily_sales"):
         print(f"EXPLAIN ANALYZE one day of {view} ({DAY}): {_files_read(parquet, view)}")
+    upkeep(root, args.runs)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import functools
 import hashlib
 import json
 import logging
@@ -141,9 +142,17 @@ def _recorded(tables_dir: Path, month: str) -> tuple[Path | None, str | None, So
     return path, record["sql"], record["dates"]
 
 
+@functools.cache
+def _database(pid: int) -> duckdb.DuckDBPyConnection:
+    # Keyed by process id so a forked worker never uses its parent's instance.
+    return duckdb.connect(":memory:")
+
+
 def _compute(sources: Mapping[str, Mapping[str, list[Path]]]) -> pa.Table:
     """``daily_sales`` rows of the given dates, by the view's own SQL over their files."""
-    con = duckdb.connect(":memory:")
+    # A cursor is a new connection to the process's in-memory database: its temporary views
+    # are its own, and it opens in microseconds where a new database takes about 12 ms.
+    con = _database(os.getpid()).cursor()
     try:
         for table in SOURCE_TABLES:
             files = [str(f) for tables in sources.values() for f in tables[table]]
