@@ -81,6 +81,8 @@ class Warehouse:
         Locally every table is staged (written and fsynced) before any is swapped in, and the
         swaps run under the exclusive swap lock (:mod:`~grafterr_pipeline.warehouse.swaplock`),
         so a statement run through this package sees one version of the day in every table.
+        The month's ``daily_sales`` summary is rebuilt from the staged files and swapped in
+        under the same lock (:mod:`~grafterr_pipeline.warehouse.summary`).
         """
         location, date = self.location, day.business_date
         data = {**day.tables, "quarantine": day.quarantine}
@@ -107,7 +109,7 @@ class Warehouse:
         between a date's swap and its month's, or a warehouse landed before summaries).
         """
         location = self.location
-        if not location.is_local:
+        if not location.is_local or not location.local_path.is_dir():
             return 0
         tables_dir = location.local_path
         return summary.repair(tables_dir, swap_lock(tables_dir, exclusive=True))

@@ -47,6 +47,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from grafterr_pipeline.errors import WarehouseError
 from grafterr_pipeline.normalise.schema import WAREHOUSE_TABLES
 from grafterr_pipeline.warehouse.files import fsync_dir, remove_leftovers, staging_name, swap_dir
 from grafterr_pipeline.warehouse.views import DAILY_SALES_SQL
@@ -229,13 +230,20 @@ def stage_month(
 
 def _write_staged(final: Path, rows: pa.Table) -> Path:
     staged = staging_name(final)
-    staged.mkdir(parents=True)
-    path = staged / f"part-{uuid.uuid4().hex}.parquet"
-    with open(path, "wb") as handle:
-        pq.write_table(rows, handle, compression="zstd", write_statistics=True)
-        handle.flush()
-        os.fsync(handle.fileno())
-    fsync_dir(staged)
+    try:
+        staged.mkdir(parents=True)
+        path = staged / f"part-{uuid.uuid4().hex}.parquet"
+        with open(path, "wb") as handle:
+            pq.write_table(rows, handle, compression="zstd", write_statistics=True)
+            handle.flush()
+            os.fsync(handle.fileno())
+        fsync_dir(staged)
+    except OSError as err:
+        raise WarehouseError(
+            f"could not write the daily_sales summary {final}: {err.strerror or err}; the "
+            "previous one is unchanged (check free space and permissions, then rerun the date "
+            "or refresh the views)"
+        ) from err
     return staged
 
 
