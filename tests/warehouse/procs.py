@@ -1,6 +1,6 @@
 """Processes the concurrency and crash tests start: readers in a loop, a writer to kill.
 
-Run as ``python -m tests.warehouse.procs reader|sales_reader|writer ...`` from the repository
+Run as ``python -m tests.warehouse.procs <name of a function below> ...`` from the repository
 root.
 """
 
@@ -64,6 +64,19 @@ def sales_reader(root: str, seconds: str) -> None:
             _say(json.dumps({"error": str(err)}))
 
 
+def bare_sales_reader(root: str, seconds: str) -> None:
+    """The same loop as a bare DuckDB client: the database file opened read-only, no lock."""
+    con = duckdb.connect(str(Path(root) / "grafterr.duckdb"), read_only=True)
+    deadline = time.monotonic() + float(seconds)
+    _say("ready")
+    while time.monotonic() < deadline:
+        try:
+            row = con.execute("SELECT sum(orders), sum(net_revenue)::VARCHAR FROM daily_sales")
+            _say(json.dumps({"row": list(row.fetchone() or ())}))
+        except duckdb.Error as err:
+            _say(json.dumps({"error": str(err)}))
+
+
 def writer(root: str, day: str, source: str) -> None:
     """Land ``day`` with the tables saved under ``source``, over and over, until killed."""
     tables = {p.stem: pq.read_table(p) for p in Path(source).glob("*.parquet")}
@@ -83,4 +96,6 @@ def save(day: NormalisedDay, folder: Path) -> None:
 
 
 if __name__ == "__main__":
-    {"reader": reader, "sales_reader": sales_reader, "writer": writer}[sys.argv[1]](*sys.argv[2:])
+    procs = {"reader": reader, "sales_reader": sales_reader, "writer": writer}
+    procs["bare_sales_reader"] = bare_sales_reader
+    procs[sys.argv[1]](*sys.argv[2:])
