@@ -19,6 +19,7 @@ from grafterr_pipeline.normalise.day import NormalisedDay
 from grafterr_pipeline.normalise.schema import WAREHOUSE_TABLES
 from grafterr_pipeline.sandbox import ground_truth
 from grafterr_pipeline.warehouse import Warehouse
+from grafterr_pipeline.warehouse.files import staging_name
 from grafterr_pipeline.warehouse.parquet import write_partition
 from grafterr_pipeline.warehouse.summary import SUMMARY_DIR, stale_months
 from grafterr_pipeline.warehouse.views import DAILY_SALES_SQL
@@ -209,6 +210,9 @@ def test_a_crash_between_a_dates_swap_and_its_summary_is_repaired_by_the_next_ru
     stale_answer = _summary(warehouse)
 
     _swap_partitions_only(warehouse, sandbox_day(DAY))
+    leftover = staging_name(warehouse.location.local_path / SUMMARY_DIR / "business_month=2026-11")
+    leftover.mkdir()
+    (leftover / "part-cut-short.parquet").write_bytes(b"PAR1 half written")
     during = _summary(warehouse)
     stale = stale_months(warehouse.location.local_path)
     warehouse.refresh_views()  # what the next run's duckdb_views asset does
@@ -216,6 +220,7 @@ def test_a_crash_between_a_dates_swap_and_its_summary_is_repaired_by_the_next_ru
     assert during == stale_answer  # the previous version of the date, whole
     assert stale == ["2026-11"]
     assert stale_months(warehouse.location.local_path) == []
+    assert not leftover.exists()
     assert _summary(warehouse) == _over_base_tables(warehouse)
     assert warehouse.query(
         "SELECT sum(orders) FROM daily_sales WHERE business_date = ?", [DAY]
