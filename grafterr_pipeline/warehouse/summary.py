@@ -51,6 +51,7 @@ from grafterr_pipeline.errors import WarehouseError
 from grafterr_pipeline.normalise.schema import WAREHOUSE_TABLES
 from grafterr_pipeline.warehouse import files
 from grafterr_pipeline.warehouse.files import fsync_dir, staging_name, swap_dir
+from grafterr_pipeline.warehouse.location import glob_escape
 from grafterr_pipeline.warehouse.views import DAILY_SALES_SQL
 
 __all__ = [
@@ -89,7 +90,7 @@ def month_of(business_date: dt.date) -> str:
 
 def summary_glob(tables_dir: Path) -> str:
     """What the ``daily_sales`` view reads: every month's summary file."""
-    return f"{tables_dir}/{SUMMARY_DIR}/business_month=*/*.parquet"
+    return f"{glob_escape(str(tables_dir))}/{SUMMARY_DIR}/business_month=*/*.parquet"
 
 
 def _month_dir(tables_dir: Path, month: str) -> Path:
