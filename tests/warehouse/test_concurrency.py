@@ -115,6 +115,18 @@ def test_the_view_refresh_gives_up_with_a_clear_error_when_held_too_long(
         warehouse.refresh_views(policy=RetryPolicy(patience=0.3))
 
 
+def test_refreshing_the_views_of_an_empty_warehouse_says_to_land_a_date_first(
+    tmp_path: Path,
+) -> None:
+    warehouse = Warehouse(tmp_path)
+
+    with pytest.raises(WarehouseError, match="no Parquet files under") as raised:
+        warehouse.refresh_views(policy=RetryPolicy(patience=3.0))
+
+    assert "another process" not in str(raised.value)
+    assert "Land a date first" in str(raised.value)
+
+
 def test_a_reader_waits_while_the_pipeline_holds_the_file(tmp_path: Path) -> None:
     warehouse = Warehouse(tmp_path)
     warehouse.land(_versions()[0])
