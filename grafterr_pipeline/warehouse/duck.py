@@ -153,7 +153,8 @@ class Reader:
         raise WarehouseError(
             f"the views in {self.database} read the tables at {recorded}, but this session "
             f"was given {location.uri}: set GRAFTERR_WAREHOUSE_URI={recorded} (the lock that "
-            "keeps a query from seeing half a landed day lives beside the tables)"
+            "keeps a query from seeing half a landed day lives beside the tables), or, if the "
+            "tables were moved there, let the pipeline refresh the views (duckdb_views asset)"
         )
 
     def _recorded_uri(self) -> str | None:
@@ -245,11 +246,13 @@ def _statements(views: Sequence[View], fingerprint: str, uri: str) -> list[str]:
     return statements
 
 
-def _stored_fingerprint(database: Path, location: Location) -> str | None:
+def _stored_fingerprint(database: Path) -> str | None:
     if not database.exists():
         return None
     try:
-        result = query(database, f"SELECT fingerprint FROM {_META_TABLE}", location=location)
+        # No location: the refresh itself must work on a database whose tables moved (a copied
+        # data root), and this reads no Parquet, so neither the check nor the swap lock apply.
+        result = query(database, f"SELECT fingerprint FROM {_META_TABLE}")
     except duckdb.CatalogException:
         return None
     return result.rows[0][0] if result.rows else None
@@ -280,7 +283,7 @@ def refresh_views(
     """
     views = view_definitions(location, tables)
     fingerprint = _fingerprint(views, tables)
-    if _stored_fingerprint(database, location) == fingerprint:
+    if _stored_fingerprint(database) == fingerprint:
         return False
     statements = _statements(views, fingerprint, location.uri)
     database.parent.mkdir(parents=True, exist_ok=True)

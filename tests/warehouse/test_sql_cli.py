@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import duckdb
 import pytest
 
 from grafterr_pipeline.cli import main
+from grafterr_pipeline.errors import WarehouseError
 from grafterr_pipeline.warehouse import RetryPolicy, Warehouse
 from tests.warehouse.helpers import DATES, normalised, sandbox_orders
 
@@ -110,3 +112,21 @@ def test_sql_without_the_tables_uri_refuses_rather_than_take_a_lock_no_writer_ho
     assert not (warehouse.root / "warehouse").exists()  # no stray lock file made
     assert answered == 0
     assert capsys.readouterr().out.splitlines()[1] == "50"
+
+
+def test_a_copied_data_root_is_refused_until_its_views_are_refreshed_then_reads_its_own_tables(
+    tmp_path: Path,
+) -> None:
+    original = Warehouse(tmp_path / "original")
+    original.land(normalised(DATES[0], list(sandbox_orders(DATES[0]).values())[:50]))
+    original.refresh_views()
+    shutil.copytree(original.root, tmp_path / "copy")
+    copy = Warehouse(tmp_path / "copy")
+    shutil.rmtree(original.root)
+
+    with pytest.raises(WarehouseError, match="refresh the views"):
+        copy.query("SELECT count(*) FROM orders")
+    refreshed = copy.refresh_views()
+
+    assert refreshed is True
+    assert copy.query("SELECT count(*) FROM orders").rows == [(50,)]
