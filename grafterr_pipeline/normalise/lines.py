@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -22,6 +22,8 @@ import pyarrow.compute as pc
 __all__ = ["DEFAULT_CHUNK_BYTES", "LineChunk", "read_ahead", "read_line_chunks"]
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 # 64 MiB of JSON is about 45,000 orders: DuckDB then works on a few hundred MB at most.
 DEFAULT_CHUNK_BYTES = 64 * 1024 * 1024
@@ -34,10 +36,11 @@ class LineChunk:
     first: int
     lines: pa.StringArray
 
-    def table(self, *, batches: int = 8) -> pa.Table:
-        """``cand`` (line number) and ``line``, in several batches so DuckDB scans in parallel."""
+    def table(self, *, batches: int = 8, **columns: pa.Array) -> pa.Table:
+        """``cand`` (line number), ``line`` and ``columns`` (one value per line), in several
+        batches so DuckDB scans in parallel."""
         cand = pa.array(np.arange(self.first, self.first + len(self.lines), dtype=np.int64))
-        table = pa.table({"cand": cand, "line": self.lines})
+        table = pa.table({"cand": cand, "line": self.lines, **columns})
         size = max(1, -(-table.num_rows // batches))
         return pa.Table.from_batches(table.to_batches(max_chunksize=size), table.schema)
 
@@ -78,11 +81,11 @@ def read_line_chunks(
     logger.debug("read %d lines", first)
 
 
-def read_ahead(chunks: Iterator[LineChunk]) -> Iterator[LineChunk]:
-    """``chunks``, each next one read in a background thread while the caller works on this one.
+def read_ahead(chunks: Iterator[T]) -> Iterator[T]:
+    """``chunks``, each next one made in a background thread while the caller works on this one.
 
-    Reading and splitting release the GIL (file reads, gzip, numpy), as DuckDB does while it
-    works, so the two overlap; one chunk more is held in memory.
+    Reading and splitting release the GIL (file reads, gzip, numpy, Arrow compute), as DuckDB
+    does while it works, so the two overlap; one chunk more is held in memory.
     """
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="staged-lines") as pool:
         pending = pool.submit(next, chunks, None)
