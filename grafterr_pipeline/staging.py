@@ -19,8 +19,8 @@ validating and merging every version first.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 
 from grafterr_pipeline.errors import InvalidOrderError
 from grafterr_pipeline.merge import Candidate, version_rank
@@ -33,14 +33,14 @@ __all__ = ["StagedDay", "stage_day"]
 
 @dataclass(frozen=True)
 class _Version:
-    candidate: Candidate
+    rank: Candidate  # the version without its order: only where it came from counts
     updated_at: dt.datetime
     business_date: dt.date | None
 
 
 @dataclass(frozen=True)
 class StagedDay:
-    """The versions one business date staged, in the order read, and what their keys say.
+    """The lines one business date staged, in the order read, and what their keys say.
 
     ``orders`` counts the orders whose newest version by the keys has this date, ``sources``
     counts them by how they were known (``api``, ``webhook`` or ``api+webhook``), and
@@ -51,7 +51,7 @@ class StagedDay:
     """
 
     business_date: dt.date
-    staged: list[Candidate]
+    lines: list[bytes]
     orders: int
     unkeyed: int
     superseded: int
@@ -73,10 +73,18 @@ def _keys(candidate: Candidate) -> tuple[str, dt.datetime] | None:
 
 
 def stage_day(
-    candidates: Iterable[Candidate], *, business_date: dt.date, options: NormaliseOptions
+    candidates: Iterable[Candidate],
+    *,
+    business_date: dt.date,
+    options: NormaliseOptions,
+    encode: Callable[[Candidate], bytes],
 ) -> StagedDay:
-    """Choose the versions ``business_date`` stages (see the module's docstring)."""
-    read: list[tuple[Candidate, str | None]] = []
+    """Choose the versions ``business_date`` stages (see the module's docstring).
+
+    Each version is ``encode``-d as it is read, so only its line and keys are held, never all
+    the orders at once.
+    """
+    read: list[tuple[bytes, str | None]] = []
     orders: dict[str, list[_Version]] = {}
     unkeyed = 0
     for candidate in candidates:
@@ -84,16 +92,17 @@ def stage_day(
         keys = _keys(candidate)
         if keys is None:
             if day in (None, business_date):
-                read.append((candidate, None))
+                read.append((encode(candidate), None))
                 unkeyed += 1
             continue
         order_id, updated_at = keys
-        read.append((candidate, order_id))
-        orders.setdefault(order_id, []).append(_Version(candidate, updated_at, day))
+        read.append((encode(candidate), order_id))
+        version = _Version(replace(candidate, order={}), updated_at, day)
+        orders.setdefault(order_id, []).append(version)
 
     kept = {o: versions for o, versions in orders.items() if _may_be(versions, business_date)}
-    staged = [c for c, order_id in read if order_id is None or order_id in kept]
-    return _summary(business_date, staged, list(kept.values()), unkeyed)
+    lines = [line for line, order_id in read if order_id is None or order_id in kept]
+    return _summary(business_date, lines, list(kept.values()), unkeyed)
 
 
 def _may_be(versions: list[_Version], business_date: dt.date) -> bool:
@@ -102,16 +111,16 @@ def _may_be(versions: list[_Version], business_date: dt.date) -> bool:
 
 
 def _summary(
-    business_date: dt.date, staged: list[Candidate], kept: list[list[_Version]], unkeyed: int
+    business_date: dt.date, lines: list[bytes], kept: list[list[_Version]], unkeyed: int
 ) -> StagedDay:
     sources: dict[str, int] = {}
     superseded = 0
     for versions in kept:
-        newest = max(versions, key=lambda v: version_rank(v.candidate, v.updated_at))
+        newest = max(versions, key=lambda v: version_rank(v.rank, v.updated_at))
         if newest.business_date != business_date:
             continue
-        known = "+".join(sorted({v.candidate.source for v in versions}))
+        known = "+".join(sorted({v.rank.source for v in versions}))
         sources[known] = sources.get(known, 0) + 1
         superseded += len(versions) - 1
     orders = sum(sources.values())
-    return StagedDay(business_date, staged, orders, unkeyed, superseded, sources)
+    return StagedDay(business_date, lines, orders, unkeyed, superseded, sources)

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import itertools
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -103,17 +104,21 @@ def merge_orders(
 ) -> StagedDay:
     """Stage the versions of ``business_date``'s orders from the raw pull and webhook ``deltas``.
 
-    ``pulled`` are the raw pull's orders when the caller has read them already.
+    ``pulled`` are the raw pull's orders, read from ``raw/`` when not given.
     """
     if pulled is None:
         pulled = read_raw_orders(settings.data_dir, business_date, data_key=settings.api.key_data)
-    candidates = [*(Candidate(order=order, source="api") for order in pulled), *deltas]
-    staged = stage_day(candidates, business_date=business_date, options=normalise_options(settings))
+    candidates = itertools.chain((Candidate(order=o, source="api") for o in pulled), deltas)
+    staged = stage_day(
+        candidates,
+        business_date=business_date,
+        options=normalise_options(settings),
+        encode=_candidate_line,
+    )
 
     def write(temp: Path) -> None:
         with gzip.open(temp, "wb", compresslevel=6) as out:
-            for candidate in staged.staged:
-                out.write(_candidate_line(candidate))
+            out.writelines(staged.lines)
 
     atomic_write(_staging_path(settings.data_dir, business_date), write)
     return staged
@@ -140,11 +145,14 @@ def stage_webhook_deltas(settings: Settings, business_date: dt.date) -> StagedDe
 def merge_with_webhooks(settings: Settings, business_date: dt.date) -> MergeReport:
     """Merge the raw pull with the staged webhook deltas, and compare the two sources."""
     deltas = read_staged_deltas(settings.data_dir, business_date)
-    pulled = list(read_raw_orders(settings.data_dir, business_date, data_key=settings.api.key_data))
+    pulled = read_raw_orders(settings.data_dir, business_date, data_key=settings.api.key_data)
+    both: list[Any] = []  # reconcile reads only the pulled orders that webhooks also named
+    named = {event.order_id for event in deltas.events}
+    pulled = _collecting(pulled, named, into=both)
     merged = merge_orders(settings, business_date, deltas=deltas.candidates(), pulled=pulled)
     pulled_at = read_raw_manifest(settings.data_dir, business_date).get("pulled_at")
     sources = reconcile(
-        pulled, deltas.events, pulled_at=dt.datetime.fromisoformat(pulled_at) if pulled_at else None
+        both, deltas.events, pulled_at=dt.datetime.fromisoformat(pulled_at) if pulled_at else None
     )
     if sources.missing_from_pull:
         logger.warning(
@@ -153,6 +161,14 @@ def merge_with_webhooks(settings: Settings, business_date: dt.date) -> MergeRepo
             business_date, len(sources.missing_from_pull), ", ".join(sources.missing_from_pull),
         )  # fmt: skip
     return MergeReport(merged, deltas, sources)
+
+
+def _collecting(orders: Iterable[Any], named: set[str], *, into: list[Any]) -> Iterator[Any]:
+    """Yield ``orders``, keeping those whose ``order_id`` reads as one of ``named``."""
+    for order in orders:
+        if named and isinstance(order, Mapping) and str(order.get("order_id")) in named:
+            into.append(order)
+        yield order
 
 
 def read_merged(settings: Settings, business_date: dt.date) -> Iterator[Candidate]:

@@ -215,7 +215,7 @@ def _merge_metadata(context: AssetExecutionContext, report: MergeReport) -> dict
         )
     return {
         "orders": MetadataValue.int(merged.orders),
-        "staged_versions": MetadataValue.int(len(merged.staged)),
+        "staged_versions": MetadataValue.int(len(merged.lines)),
         "unreadable": MetadataValue.int(merged.unkeyed),
         "superseded_versions": MetadataValue.int(merged.superseded),
         **sources_metadata(merged.sources),
