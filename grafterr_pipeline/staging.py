@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from grafterr_pipeline.errors import InvalidOrderError
 from grafterr_pipeline.merge import Candidate, version_rank
@@ -97,7 +97,8 @@ def stage_day(
             continue
         order_id, updated_at = keys
         read.append((encode(candidate), order_id))
-        version = _Version(replace(candidate, order={}), updated_at, day)
+        rank = Candidate({}, candidate.source, candidate.event_kind, candidate.occurred_at)
+        version = _Version(rank, updated_at, day)
         orders.setdefault(order_id, []).append(version)
 
     kept = {o: versions for o, versions in orders.items() if _may_be(versions, business_date)}

@@ -117,7 +117,8 @@ def merge_orders(
     )
 
     def write(temp: Path) -> None:
-        with gzip.open(temp, "wb", compresslevel=6) as out:
+        # The staged file lives until landing: fast compression, as it is written and read once.
+        with gzip.open(temp, "wb", compresslevel=1) as out:
             out.writelines(staged.lines)
 
     atomic_write(_staging_path(settings.data_dir, business_date), write)
