@@ -16,7 +16,9 @@ class PullStats:
     ``retries_by_status`` maps a status (``"429"``, ``"500"``) or a failure kind
     (``"connection"``, ``"timeout"``, ``"malformed"``, ``"401"``) to how many retries it caused.
     ``throttled`` is the number of 429 answers; ``rereads`` how often the window was read again
-    because it changed while it was paged.
+    because it changed while it was paged. ``limiter_wait_seconds`` is wall time: the seconds
+    during which at least one request was held by the rate limiter, however many page threads
+    were waiting at once, so it never exceeds ``elapsed_seconds``.
     """
 
     requests: int = 0
@@ -66,13 +68,15 @@ class StatsRecorder:
         self._requests = 0
         self._retries: Counter[str] = Counter()
         self._throttled = 0
-        self._waited = 0.0
+        self._waits: list[tuple[float, float]] = []
 
-    def request(self, *, limiter_wait: float) -> None:
-        """One HTTP request is about to be sent, after ``limiter_wait`` seconds in the limiter."""
+    def request(self, *, limiter_wait: float, now: float) -> None:
+        """One HTTP request is about to be sent at clock reading ``now``, after ``limiter_wait``
+        seconds in the limiter."""
         with self._lock:
             self._requests += 1
-            self._waited += limiter_wait
+            if limiter_wait > 0:
+                self._waits.append((now - limiter_wait, now))
 
     def retry(self, cause: str) -> None:
         """One attempt failed for ``cause`` and will be retried (or the retries ran out)."""
@@ -90,10 +94,20 @@ class StatsRecorder:
                 requests=self._requests,
                 retries_by_status=dict(self._retries),
                 throttled=self._throttled,
-                limiter_wait_seconds=self._waited,
+                limiter_wait_seconds=_covered(self._waits),
                 pages=pages,
                 orders=orders,
                 duplicates_dropped=duplicates,
                 rereads=rereads,
                 elapsed_seconds=elapsed,
             )
+
+
+def _covered(intervals: list[tuple[float, float]]) -> float:
+    """The length of the union of ``intervals``: overlapping waits count once."""
+    total, reach = 0.0, float("-inf")
+    for start, end in sorted(intervals):
+        if end > reach:
+            total += end - max(start, reach)
+            reach = end
+    return total

@@ -133,7 +133,7 @@ class Transport:
     def _attempt(self, call: Call, recorder: StatsRecorder) -> Reply | _Failure:
         token = self._token(call, recorder)
         waited = self._limiter.acquire()
-        recorder.request(limiter_wait=waited)
+        recorder.request(limiter_wait=waited, now=self._clock())
         # Asked again after the wait: a short-lived token may have run out while queued.
         token = self._token(call, recorder)
         sent = self._clock()

@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from grafterr_pipeline.normalise.day import NormalisedDay
 from grafterr_pipeline.normalise.schema import WAREHOUSE_TABLES
+from grafterr_pipeline.warehouse import summary
 from grafterr_pipeline.warehouse.duck import (
     DATABASE_FILE,
     WRITE_RETRY,
@@ -26,6 +27,7 @@ from grafterr_pipeline.warehouse.duck import (
 from grafterr_pipeline.warehouse.files import remove_leftovers
 from grafterr_pipeline.warehouse.location import Location
 from grafterr_pipeline.warehouse.parquet import (
+    StagedPartition,
     WrittenPartition,
     commit_partition,
     partition_dir,
@@ -79,6 +81,8 @@ class Warehouse:
         Locally every table is staged (written and fsynced) before any is swapped in, and the
         swaps run under the exclusive swap lock (:mod:`~grafterr_pipeline.warehouse.swaplock`),
         so a statement run through this package sees one version of the day in every table.
+        The month's ``daily_sales`` summary is rebuilt from the staged files and swapped in
+        under the same lock (:mod:`~grafterr_pipeline.warehouse.summary`).
         """
         location, date = self.location, day.business_date
         data = {**day.tables, "quarantine": day.quarantine}
@@ -89,8 +93,7 @@ class Warehouse:
                 stage_partition(location, name, date, data[name], schema=schema, version=version)
                 for name, schema in WAREHOUSE_TABLES.items()
             ]
-            with swap_lock(location.local_path, exclusive=True):
-                written = [commit_partition(s) for s in staged]
+            written = _commit_with_summary(location.local_path, date, staged)
         else:
             written = [
                 write_partition(location, name, date, data[name], schema=schema, version=version)
@@ -99,13 +102,30 @@ class Warehouse:
         logger.info("%s: landed %s", date, ", ".join(f"{w.table}={w.rows}" for w in written))
         return written
 
+    def refresh_summaries(self) -> int:
+        """Rebuild the ``daily_sales`` months that are missing or stale; return how many.
+
+        A month is stale when the partitions it was built from are not the live ones (a crash
+        between a date's swap and its month's, or a warehouse landed before summaries).
+        """
+        location = self.location
+        if not location.is_local or not location.local_path.is_dir():
+            return 0
+        tables_dir = location.local_path
+        return summary.repair(tables_dir, swap_lock(tables_dir, exclusive=True))
+
     def remove_leftovers(self) -> int:
         """Undo what interrupted writes of any date left (local tables only)."""
         location = self.location
         return remove_leftovers(location.local_path) if location.is_local else 0
 
     def refresh_views(self, *, policy: RetryPolicy = WRITE_RETRY) -> bool:
-        """Create or update the DuckDB views; a no-op when nothing changed."""
+        """Bring the ``daily_sales`` summary up to date, then create or update the DuckDB views
+        (a no-op when their definitions did not change); return whether the views changed.
+
+        The summary comes first, so a view switched to read it never misses a landed date.
+        """
+        self.refresh_summaries()
         return refresh_views(self.database, self.location, WAREHOUSE_TABLES, policy=policy)
 
     def query(self, sql: str, params: Sequence[Any] | None = None) -> QueryResult:
@@ -127,3 +147,23 @@ class Warehouse:
     def read_partition(self, table: str, business_date: dt.date) -> pa.Table:
         """One partition, read back with pyarrow."""
         return read_partition(self.location, table, business_date)
+
+
+def _commit_with_summary(
+    tables_dir: Path, date: dt.date, staged: Sequence[StagedPartition]
+) -> list[WrittenPartition]:
+    """Swap a date's staged partitions in together with its month's rebuilt summary."""
+    landing = {
+        s.table: [Path(s.staged) / Path(f).name for f in s.files]
+        for s in staged
+        if s.table in summary.SOURCE_TABLES
+    }
+    with summary.build_lock(tables_dir):
+        month = summary.stage_month(
+            tables_dir, summary.month_of(date), landing={date.isoformat(): landing}
+        )
+        with swap_lock(tables_dir, exclusive=True):
+            written = [commit_partition(s) for s in staged]
+            if month is not None:
+                summary.commit_month(month)
+    return written

@@ -17,7 +17,9 @@ VIEW_COMMENTS: Mapping[str, str] = {
     "payments": "One row per payment of an order: captured, refunded or failed.",
     "quarantine": "One row per order version that broke the contract: why, and its raw JSON.",
     "daily_sales": "One row per business date, store, channel and currency: orders, items, "
-    "gross revenue, refunds, net revenue and average order value.",
+    "gross revenue, refunds, net revenue and average order value. On local tables it reads a "
+    "summary (one Parquet file per month) that every land of a date of the month rebuilds "
+    "with this view's SQL over orders and payments.",
     "product_sales": "One row per business date, store, product and currency: quantity sold "
     "and revenue of the active lines of revenue orders.",
     "payments_by_method": "One row per business date, store, currency and payment method: "

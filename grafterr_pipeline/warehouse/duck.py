@@ -30,6 +30,7 @@ import pyarrow as pa
 
 from grafterr_pipeline.errors import WarehouseError
 from grafterr_pipeline.warehouse.location import Location
+from grafterr_pipeline.warehouse.summary import summary_glob
 from grafterr_pipeline.warehouse.swaplock import swap_lock
 from grafterr_pipeline.warehouse.views import View, analyst_views, sql_literal, table_view
 
@@ -171,7 +172,8 @@ def query(
 
 def view_definitions(location: Location, tables: Mapping[str, pa.Schema]) -> list[View]:
     """Every view, table views first, over the tables at ``location``."""
-    return [*(table_view(t, location.duckdb_glob(t)) for t in tables), *analyst_views()]
+    summary = summary_glob(location.local_path) if location.is_local else None
+    return [*(table_view(t, location.duckdb_glob(t)) for t in tables), *analyst_views(summary)]
 
 
 def _fingerprint(views: Sequence[View], tables: Mapping[str, pa.Schema]) -> str:

@@ -18,7 +18,15 @@ from dataclasses import dataclass, field
 
 from grafterr_pipeline.warehouse.catalog import COLUMNS, VIEW_COMMENTS
 
-__all__ = ["ANALYST_VIEWS", "View", "analyst_views", "sql_literal", "table_view"]
+__all__ = [
+    "ANALYST_VIEWS",
+    "DAILY_SALES_SQL",
+    "View",
+    "analyst_views",
+    "sql_literal",
+    "summary_view",
+    "table_view",
+]
 
 
 @dataclass(frozen=True)
@@ -69,7 +77,7 @@ _REVENUE = "('completed', 'refunded', 'partially_refunded')"
 
 # Refunds are joined on the whole key, store_id included, so a filter on a store or a date
 # reaches the payments scan as well as the orders scan (and prunes its files).
-_DAILY_SALES = f"""
+DAILY_SALES_SQL = f"""
 WITH refunds AS (
     SELECT business_date, store_id, order_id, sum(amount) AS refunded
     FROM payments WHERE status = 'refunded'
@@ -132,13 +140,32 @@ def _analyst(name: str, select: str) -> View:
 
 
 ANALYST_VIEWS: tuple[View, ...] = (
-    _analyst("daily_sales", _DAILY_SALES),
+    _analyst("daily_sales", DAILY_SALES_SQL),
     _analyst("product_sales", _PRODUCT_SALES),
     _analyst("payments_by_method", _PAYMENTS_BY_METHOD),
 )
 
 
-def analyst_views() -> tuple[View, ...]:
+def summary_view(glob: str) -> View:
+    """``daily_sales`` read from its monthly summary files (see
+    :mod:`grafterr_pipeline.warehouse.summary`): the same rows as :data:`DAILY_SALES_SQL`."""
+    # Parquet has no 128-bit integer: sum(item_count) comes back as DECIMAL(38,0), cast back.
+    select = (
+        "SELECT * REPLACE (items::HUGEINT AS items) "
+        f"FROM read_parquet({sql_literal(glob)}, hive_partitioning = false)"
+    )
+    return View("daily_sales", select, VIEW_COMMENTS["daily_sales"], COLUMNS["daily_sales"])
+
+
+def analyst_views(summary_glob: str | None = None) -> tuple[View, ...]:
     """The analyst views over the table views, in creation order (``quarantine`` is a table
-    view with the store added, see :func:`table_view`)."""
-    return ANALYST_VIEWS
+    view with the store added, see :func:`table_view`).
+
+    With ``summary_glob`` (local tables), ``daily_sales`` reads the summary files it matches
+    instead of aggregating ``orders`` and ``payments`` on every query.
+    """
+    if summary_glob is None:
+        return ANALYST_VIEWS
+    return tuple(
+        summary_view(summary_glob) if v.name == "daily_sales" else v for v in ANALYST_VIEWS
+    )

@@ -116,3 +116,16 @@ def test_undiscovered_rate_settles_with_few_429s(serve: Serve, connect: Connect)
 
     assert ids(result) == EXPECTED
     assert result.stats.throttled <= 3
+
+
+def test_limiter_wait_is_wall_time_however_many_threads_wait(
+    serve: Serve, connect: Connect
+) -> None:
+    client = connect(serve(rate_limit=10.0, burst=2), settings={"rate_limit": 10.0}, max_workers=8)
+
+    stats = client.pull_orders(START, END).stats
+
+    # The page threads queue together at 10 requests/s: added up, their waits would pass the
+    # pull's own duration; as wall time they cannot.
+    assert stats.pages > 4
+    assert 0.0 < stats.limiter_wait_seconds <= stats.elapsed_seconds

@@ -66,7 +66,11 @@ def test_pull_logs_one_info_line_with_the_stats(
     with caplog.at_level(logging.INFO, logger="grafterr_pipeline.client"):
         result = client.pull_orders(START, END)
 
-    infos = [r for r in caplog.records if r.levelno == logging.INFO]
+    infos = [
+        r
+        for r in caplog.records
+        if r.levelno == logging.INFO and r.name.startswith("grafterr_pipeline.client")
+    ]
     assert len(infos) == 1
     assert f"orders={len(result.orders)}" in infos[0].getMessage()
     assert result.stats.as_metadata()["pages"] == result.stats.pages

@@ -1,6 +1,7 @@
-"""Processes the concurrency and crash tests start: a reader in a loop, a writer to kill.
+"""Processes the concurrency and crash tests start: readers in a loop, a writer to kill.
 
-Run as ``python -m tests.warehouse.procs reader|writer ...`` from the repository root.
+Run as ``python -m tests.warehouse.procs <name of a function below> ...`` from the repository
+root.
 """
 
 from __future__ import annotations
@@ -42,6 +43,40 @@ def reader(root: str, day: str, seconds: str) -> None:
             _say(json.dumps({"error": str(err)}))
 
 
+# The month's daily_sales next to the orders it summarises, in one statement.
+SALES_SQL = (
+    "SELECT (SELECT sum(orders) FROM daily_sales), "
+    "(SELECT sum(net_revenue) FROM daily_sales)::VARCHAR, "
+    "(SELECT count(DISTINCT business_date) FROM daily_sales), "
+    "(SELECT count(*) FROM orders)"
+)
+
+
+def sales_reader(root: str, seconds: str) -> None:
+    """Query the whole of daily_sales in a loop; print one JSON line per answer or error."""
+    warehouse = Warehouse(Path(root))
+    deadline = time.monotonic() + float(seconds)
+    _say("ready")
+    while time.monotonic() < deadline:
+        try:
+            _say(json.dumps({"row": list(warehouse.query(SALES_SQL).rows[0])}))
+        except duckdb.Error as err:
+            _say(json.dumps({"error": str(err)}))
+
+
+def bare_sales_reader(root: str, seconds: str) -> None:
+    """The same loop as a bare DuckDB client: the database file opened read-only, no lock."""
+    con = duckdb.connect(str(Path(root) / "grafterr.duckdb"), read_only=True)
+    deadline = time.monotonic() + float(seconds)
+    _say("ready")
+    while time.monotonic() < deadline:
+        try:
+            row = con.execute("SELECT sum(orders), sum(net_revenue)::VARCHAR FROM daily_sales")
+            _say(json.dumps({"row": list(row.fetchone() or ())}))
+        except duckdb.Error as err:
+            _say(json.dumps({"error": str(err)}))
+
+
 def writer(root: str, day: str, source: str) -> None:
     """Land ``day`` with the tables saved under ``source``, over and over, until killed."""
     tables = {p.stem: pq.read_table(p) for p in Path(source).glob("*.parquet")}
@@ -61,4 +96,6 @@ def save(day: NormalisedDay, folder: Path) -> None:
 
 
 if __name__ == "__main__":
-    {"reader": reader, "writer": writer}[sys.argv[1]](*sys.argv[2:])
+    procs = {"reader": reader, "sales_reader": sales_reader, "writer": writer}
+    procs["bare_sales_reader"] = bare_sales_reader
+    procs[sys.argv[1]](*sys.argv[2:])

@@ -71,6 +71,8 @@ def test_a_write_killed_midway_leaves_old_or_new_partitions_whole_and_the_rerun_
             assert warehouse.read_partition(table, DAY).num_rows in allowed
             count = warehouse.query(f"SELECT count(*) FROM {table}").rows[0][0]
             assert count in allowed
+        sales = warehouse.query("SELECT sum(orders) FROM daily_sales").rows[0][0]
+        assert sales in sizes["orders"]  # the old month summary or the new one, whole
 
     warehouse.land(old)
 
@@ -78,3 +80,4 @@ def test_a_write_killed_midway_leaves_old_or_new_partitions_whole_and_the_rerun_
     assert _leftovers(warehouse) == []
     assert warehouse.read_partition("orders", DAY).equals(old.tables["orders"])
     assert warehouse.query("SELECT count(*) FROM orders").rows == [(200,)]
+    assert warehouse.query("SELECT sum(orders) FROM daily_sales").rows == [(200,)]

@@ -148,14 +148,28 @@ def test_quarantine_shows_the_broken_orders_with_their_store(tmp_path: Path) -> 
 
 def test_a_one_day_query_reads_only_that_days_files(landed: Warehouse) -> None:
     plan = landed.query(
-        "EXPLAIN ANALYZE SELECT * FROM daily_sales WHERE business_date = ?", [DATES[1]]
+        "EXPLAIN ANALYZE SELECT * FROM payments_by_method WHERE business_date = ?", [DATES[1]]
     ).rows[0][1]
 
     read = [int(n) for n in re.findall(r"Total Files Read: (\d+)", plan)]
     names = re.findall(r"business_date=(\d{4}-\d{2}-\d{2})", plan)
 
-    assert read == [1, 1]  # orders and payments, one file each
+    assert read == [1, 1]  # payments and orders, one file each
     assert set(names) == {DATES[1].isoformat()}
+
+
+def test_a_one_day_query_of_daily_sales_reads_the_summary_not_the_base_tables(
+    landed: Warehouse,
+) -> None:
+    plan = landed.query(
+        "EXPLAIN ANALYZE SELECT * FROM daily_sales WHERE business_date = ?", [DATES[1]]
+    ).rows[0][1]
+
+    read = [int(n) for n in re.findall(r"Total Files Read: (\d+)", plan)]
+
+    assert read == [1]  # the one month's summary file (a footer per month in general)
+    assert "daily_sales/business_month=" in plan
+    assert "business_date=" not in plan  # neither orders nor payments is scanned
 
 
 @pytest.mark.parametrize("view", sorted(COLUMNS), ids=str)
