@@ -7,16 +7,19 @@ one stored under the data root, so any step can be rerun alone:
    ``raw/`` (several dates pulled together read each order once, see :mod:`~.pulls`);
 2. :func:`stage_webhook_deltas`: the inbox's events of the date, snapshotted in ``staging/``;
    :func:`merge_with_webhooks` / :func:`merge_orders`: raw pages and those webhook deltas into
-   one version per order, in ``staging/``, with a report of how the two sources compare;
-3. :func:`land_tables`: normalised tables and the quarantine into ``warehouse/``.
+   the versions of the date's orders, in ``staging/`` (chosen by their keys, see
+   :mod:`~.staging`), with a report of how the two sources compare;
+3. :func:`land_tables`: normalised tables and the quarantine into ``warehouse/``; landing
+   validates every staged version and keeps the latest valid one of each order.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import gzip
+import itertools
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -24,13 +27,14 @@ from typing import Any
 import pyarrow as pa
 
 from grafterr_pipeline.client import GrafterrClient
-from grafterr_pipeline.merge import Candidate, MergedDay
+from grafterr_pipeline.merge import Candidate
 from grafterr_pipeline.normalise import NormaliseOptions, dumps, loads
-from grafterr_pipeline.normalise.day import NormalisedDay, merge_day
+from grafterr_pipeline.normalise.day import NormalisedDay
 from grafterr_pipeline.normalise.fast import normalise_staged
 from grafterr_pipeline.normalise.schema import QUARANTINE
 from grafterr_pipeline.pulls import RawPullSummary, pull_raw_dates
 from grafterr_pipeline.settings import Settings
+from grafterr_pipeline.staging import StagedDay, stage_day
 from grafterr_pipeline.warehouse import Warehouse, WrittenPartition, read_raw_orders
 from grafterr_pipeline.warehouse.files import atomic_write
 from grafterr_pipeline.warehouse.raw import read_raw_manifest
@@ -92,33 +96,40 @@ def _candidate_line(candidate: Candidate) -> bytes:
 
 
 def merge_orders(
-    settings: Settings, business_date: dt.date, deltas: Iterable[Candidate] = ()
-) -> MergedDay:
-    """Merge the raw pull with webhook ``deltas`` and store one version per order."""
-    pulled = (
-        Candidate(order=order, source="api")
-        for order in read_raw_orders(
-            settings.data_dir, business_date, data_key=settings.api.key_data
-        )
-    )
-    merged = merge_day(
-        [*pulled, *deltas], business_date=business_date, options=normalise_options(settings)
+    settings: Settings,
+    business_date: dt.date,
+    deltas: Iterable[Candidate] = (),
+    *,
+    pulled: Iterable[Any] | None = None,
+) -> StagedDay:
+    """Stage the versions of ``business_date``'s orders from the raw pull and webhook ``deltas``.
+
+    ``pulled`` are the raw pull's orders, read from ``raw/`` when not given.
+    """
+    if pulled is None:
+        pulled = read_raw_orders(settings.data_dir, business_date, data_key=settings.api.key_data)
+    candidates = itertools.chain((Candidate(order=o, source="api") for o in pulled), deltas)
+    staged = stage_day(
+        candidates,
+        business_date=business_date,
+        options=normalise_options(settings),
+        encode=_candidate_line,
     )
 
     def write(temp: Path) -> None:
-        with gzip.open(temp, "wb", compresslevel=6) as out:
-            for candidate in [*merged.winners, *merged.unreadable]:
-                out.write(_candidate_line(candidate))
+        # The staged file lives until landing: fast compression, as it is written and read once.
+        with gzip.open(temp, "wb", compresslevel=1) as out:
+            out.writelines(staged.lines)
 
     atomic_write(_staging_path(settings.data_dir, business_date), write)
-    return merged
+    return staged
 
 
 @dataclass(frozen=True)
 class MergeReport:
     """A merged business date, and how its webhook events compared with its pull."""
 
-    merged: MergedDay
+    merged: StagedDay
     deltas: StagedDeltas
     sources: SourceReport
 
@@ -135,11 +146,14 @@ def stage_webhook_deltas(settings: Settings, business_date: dt.date) -> StagedDe
 def merge_with_webhooks(settings: Settings, business_date: dt.date) -> MergeReport:
     """Merge the raw pull with the staged webhook deltas, and compare the two sources."""
     deltas = read_staged_deltas(settings.data_dir, business_date)
-    merged = merge_orders(settings, business_date, deltas=deltas.candidates())
     pulled = read_raw_orders(settings.data_dir, business_date, data_key=settings.api.key_data)
+    both: list[Any] = []  # reconcile reads only the pulled orders that webhooks also named
+    named = {event.order_id for event in deltas.events}
+    pulled = _collecting(pulled, named, into=both)
+    merged = merge_orders(settings, business_date, deltas=deltas.candidates(), pulled=pulled)
     pulled_at = read_raw_manifest(settings.data_dir, business_date).get("pulled_at")
     sources = reconcile(
-        pulled, deltas.events, pulled_at=dt.datetime.fromisoformat(pulled_at) if pulled_at else None
+        both, deltas.events, pulled_at=dt.datetime.fromisoformat(pulled_at) if pulled_at else None
     )
     if sources.missing_from_pull:
         logger.warning(
@@ -150,8 +164,16 @@ def merge_with_webhooks(settings: Settings, business_date: dt.date) -> MergeRepo
     return MergeReport(merged, deltas, sources)
 
 
+def _collecting(orders: Iterable[Any], named: set[str], *, into: list[Any]) -> Iterator[Any]:
+    """Yield ``orders``, keeping those whose ``order_id`` reads as one of ``named``."""
+    for order in orders:
+        if named and isinstance(order, Mapping) and str(order.get("order_id")) in named:
+            into.append(order)
+        yield order
+
+
 def read_merged(settings: Settings, business_date: dt.date) -> Iterator[Candidate]:
-    """Yield the candidates :func:`merge_orders` stored for ``business_date``."""
+    """Yield the versions :func:`merge_orders` staged for ``business_date``, in their order."""
     with gzip.open(_staging_path(settings.data_dir, business_date), "rb") as lines:
         for line in lines:
             record = loads(line)

@@ -60,6 +60,19 @@ def _dagster_home() -> None:
         os.environ["DAGSTER_HOME"] = home
 
 
+def _arrow_allocator() -> None:
+    """Give pyarrow the system allocator unless ``ARROW_DEFAULT_MEMORY_POOL`` picks one.
+
+    pyarrow's default pool (mimalloc) keeps the pages of each landed date's freed tables: over
+    the peers bench's 5 dates the process peaked ~35 MiB higher with it than with the system
+    allocator, which hands them back, at the same speed.
+    """
+    if not os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
+        import pyarrow as pa
+
+        pa.set_memory_pool(pa.system_memory_pool())
+
+
 def _orders_of(result: object, day: dt.date) -> int:
     for event in result.get_asset_materialization_events():  # type: ignore[attr-defined]
         materialization = event.materialization
@@ -123,6 +136,7 @@ def materialise_dates(
             return materialise_dates(dates, instance=home, on_day=on_day)
     from grafterr_pipeline.definitions import build_definitions
 
+    _arrow_allocator()
     job = build_definitions().resolve_job_def(JOB_NAME)
     results = []
     for run in runs_of(dates):

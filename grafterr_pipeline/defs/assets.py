@@ -126,8 +126,9 @@ def build_assets(partitions: PartitionsDefinition) -> list:
     def merged_orders(
         context: AssetExecutionContext, grafterr: GrafterrResource
     ) -> MaterializeResult:
-        """One row per `order_id` of the business date: its latest version from the raw pull
-        and the webhook deltas, staged under `data/staging/`."""
+        """The versions of the business date's orders from the raw pull and the webhook
+        deltas, staged under `data/staging/` for landing, which keeps the latest valid one per
+        `order_id`; `orders` counts those whose newest version has the date."""
         settings = grafterr.settings()
         for day in partition_dates(context):
             metadata = _merge_metadata(context, merge_with_webhooks(settings, day))
@@ -213,9 +214,10 @@ def _merge_metadata(context: AssetExecutionContext, report: MergeReport) -> dict
             ", ".join(report.sources.missing_from_pull),
         )
     return {
-        "orders": MetadataValue.int(len(merged.winners)),
-        "unreadable": MetadataValue.int(len(merged.unreadable)),
-        "duplicates_dropped": MetadataValue.int(merged.duplicates),
+        "orders": MetadataValue.int(merged.orders),
+        "staged_versions": MetadataValue.int(len(merged.lines)),
+        "unreadable": MetadataValue.int(merged.unkeyed),
+        "superseded_versions": MetadataValue.int(merged.superseded),
         **sources_metadata(merged.sources),
         **report.sources.as_metadata(),
     }

@@ -49,7 +49,13 @@ from grafterr_pipeline.normalise.orders import NormaliseOptions
 from grafterr_pipeline.normalise.schema import QUARANTINE, TABLES
 from grafterr_pipeline.normalise.unnest import child_tables
 
-__all__ = ["ChunkTables", "FastNormaliser", "iter_chunks", "normalise_staged"]
+__all__ = [
+    "ChunkTables",
+    "FastNormaliser",
+    "in_canonical_layout",
+    "iter_chunks",
+    "normalise_staged",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +64,8 @@ CAND = "_cand"
 _SPEC = transform_spec({**LINE, "order": {k: v for k, v in ORDER.items() if k not in OPTIONAL}})
 _CUSTOMER_SPEC = transform_spec(CUSTOMER)
 _TEXT_SPEC = varchar_spec(LINE)
-_LAYOUT = canonical_pattern()
+# Anchored at both ends; pyarrow's match_substring_regex searches.
+_LAYOUT = rf"\A(?:{canonical_pattern()})\z"
 
 
 @lru_cache(maxsize=1)
@@ -99,13 +106,16 @@ class FastNormaliser:
         """Release the connection."""
         self.con.close()
 
-    def chunk(self, chunk: LineChunk) -> ChunkTables:
-        """Validate, merge and tabulate one chunk."""
+    def chunk(self, chunk: LineChunk, canonical: pa.BooleanArray | None = None) -> ChunkTables:
+        """Validate, merge and tabulate one chunk; ``canonical`` is
+        :func:`in_canonical_layout` of it, when it was found already."""
         con = self.con
-        con.register("lines", chunk.table())
-        con.execute(fastsql.CANONICAL, {"text_spec": _TEXT_SPEC, "layout": _LAYOUT})
-        [(canonical,)] = con.execute("SELECT count(*) FROM conv").fetchall()
-        if canonical < len(chunk.lines):  # the others are read with every check
+        if canonical is None:
+            canonical = in_canonical_layout(chunk)
+        con.register("lines", chunk.table(canonical=canonical))
+        con.execute(fastsql.CANONICAL, {"text_spec": _TEXT_SPEC})
+        [(read,)] = con.execute("SELECT count(*) FROM conv").fetchall()
+        if read < len(chunk.lines):  # the others are read with every check
             con.execute(fastsql.CONVERT, {"spec": _SPEC, "customer_spec": _CUSTOMER_SPEC})
         con.execute(fastsql.GOOD, {"cutoff": _minutes(self.options.cutoff)})
         fallback = self._fallback(chunk)
@@ -142,6 +152,16 @@ class FastNormaliser:
             options=self.options,
             now=self.now,
         )
+
+
+def in_canonical_layout(chunk: LineChunk) -> pa.BooleanArray:
+    """Whether each line of ``chunk`` is in the canonical layout (``layout.canonical_pattern``).
+
+    The pattern runs in Arrow rather than in DuckDB: the same RE2 costs about 40% less there
+    (0.25 against 0.41 CPU seconds for 46,000 lines), and :func:`iter_chunks` runs it in the
+    reading thread, beside DuckDB's work on the chunk before.
+    """
+    return pc.match_substring_regex(chunk.lines, _LAYOUT)
 
 
 def _with_python(sql: pa.Table, python: pa.Table, won: pa.ChunkedArray) -> pa.Table:
@@ -181,8 +201,10 @@ def iter_chunks(
     """
     normaliser = FastNormaliser(business_date, options, now or dt.datetime.now(dt.UTC), threads)
     try:
-        for chunk in read_ahead(read_line_chunks(paths, chunk_bytes=chunk_bytes)):
-            yield normaliser.chunk(chunk)
+        chunks = read_line_chunks(paths, chunk_bytes=chunk_bytes)
+        judged = ((chunk, in_canonical_layout(chunk)) for chunk in chunks)
+        for chunk, canonical in read_ahead(judged):
+            yield normaliser.chunk(chunk, canonical)
     finally:
         normaliser.close()
 

@@ -2,8 +2,9 @@
 
 Lines in the canonical layout -- compact, keys in the contract's order, no escapes, every value
 of a form the Python reader accepts, which ``layout.canonical_pattern`` states as one regular
-expression -- are read with every value as text (``CANONICAL``); the pattern leaves only id
-lengths, ranges, calendars, zones and repeated ids to check. Any other line is read by
+expression, matched in Arrow before the lines reach DuckDB -- are read with every value as text
+(``CANONICAL``); the pattern leaves only id lengths, ranges, calendars, zones and repeated ids
+to check. Any other line is read by
 ``json_transform_strict`` into the structure of ``layout.py`` with every value kept as its JSON
 text, so its types are judged as the Python reader judges them (``CONVERT``). Every rule
 mirrors :mod:`grafterr_pipeline.normalise.orders` and is *conservative*: a line the SQL cannot
@@ -22,8 +23,9 @@ that hold one are checked for. So the known keys and values, laid out as compact
 most the line's length, and any unknown key or blank adds to it: equal lengths mean there is
 none.
 
-Statements run in order on one connection, over ``lines`` (``cand``, ``line``) and ``zones``
-(``name``). Values are bound, never formatted in.
+Statements run in order on one connection, over ``lines`` (``cand``, ``line``, ``canonical``:
+whether the line matches ``layout.canonical_pattern``) and ``zones`` (``name``). Values are
+bound, never formatted in.
 """
 
 from __future__ import annotations
@@ -247,7 +249,7 @@ FROM (
     SELECT cand, r.source, r.event_kind, r.occurred_at, r."order" AS d
     FROM (
         SELECT cand, json_transform(line, $text_spec) AS r
-        FROM lines WHERE regexp_full_match(line, $layout)
+        FROM lines WHERE canonical
     )
 )
 """

@@ -30,6 +30,11 @@ _PAYMENTS = [
     "amount", "tip", "status", "paid_at", None, "^_cand",
 ]  # fmt: skip
 
+_PARENT_KEYS = sorted(
+    {spec.lstrip("^") for spec in _ITEMS + _PAYMENTS + _MODIFIERS if spec and spec[0] == "^"}
+    - {"line_id"}
+)
+
 
 def child_tables(orders: pa.Table, schemas: dict[str, pa.Schema]) -> dict[str, pa.Table]:
     """The child tables of ``orders`` (with ``items`` and ``payments`` list columns), with the
@@ -37,17 +42,19 @@ def child_tables(orders: pa.Table, schemas: dict[str, pa.Schema]) -> dict[str, p
     items, item_order = _flatten(orders["items"].combine_chunks())
     modifiers, modifier_item = _flatten(items.field("modifiers"))
     payments, payment_order = _flatten(orders["payments"].combine_chunks())
+    # Only the keys children repeat are taken: taking whole rows would copy their lists too.
+    keys = orders.select(_PARENT_KEYS)
     modifier_levels = [
-        orders.take(item_order.take(modifier_item)),
-        items.take(modifier_item),
+        keys.take(item_order.take(modifier_item)),
+        pa.table({"line_id": items.field("line_id")}).take(modifier_item),
         modifiers,
     ]
     return {
-        "order_items": _table(_ITEMS, [orders.take(item_order), items], schemas["order_items"]),
+        "order_items": _table(_ITEMS, [keys.take(item_order), items], schemas["order_items"]),
         "order_item_modifiers": _table(
             _MODIFIERS, modifier_levels, schemas["order_item_modifiers"]
         ),
-        "payments": _table(_PAYMENTS, [orders.take(payment_order), payments], schemas["payments"]),
+        "payments": _table(_PAYMENTS, [keys.take(payment_order), payments], schemas["payments"]),
     }
 
 

@@ -6,10 +6,11 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Iterator
 
+import pyarrow as pa
 import pytest
 from dagster import AssetKey, DagsterEventType, DagsterInstance
 
-from grafterr_pipeline.cli.run import DayResult, materialise_dates, runs_of
+from grafterr_pipeline.cli.run import DayResult, _arrow_allocator, materialise_dates, runs_of
 from grafterr_pipeline.errors import ConfigurationError
 from grafterr_pipeline.sandbox import SandboxConfig, SandboxServer, ground_truth
 from grafterr_pipeline.sandbox.environment import pipeline_environment
@@ -104,3 +105,26 @@ def test_a_date_without_a_partition_is_refused_by_name(
 
     with pytest.raises(ConfigurationError, match=future.isoformat()):
         materialise_dates([DATES[-1], future], instance=instance)
+
+
+@pytest.mark.parametrize(
+    ("told", "backend"),
+    [pytest.param(None, "system", id="default"), pytest.param("mimalloc", None, id="told")],
+)
+def test_a_run_gives_arrow_the_system_allocator_unless_the_environment_picks_one(
+    monkeypatch: pytest.MonkeyPatch, told: str | None, backend: str | None
+) -> None:
+    before = pa.default_memory_pool()
+    if told:
+        monkeypatch.setenv("ARROW_DEFAULT_MEMORY_POOL", told)
+    else:
+        monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL", raising=False)
+    pa.set_memory_pool(pa.mimalloc_memory_pool())
+
+    try:
+        _arrow_allocator()
+        chosen = pa.default_memory_pool().backend_name
+    finally:
+        pa.set_memory_pool(before)
+
+    assert chosen == (backend or "mimalloc")

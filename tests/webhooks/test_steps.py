@@ -52,7 +52,13 @@ def _receive(settings: Settings, *payloads: dict[str, object], at: dt.datetime) 
 
 
 def _winners(settings: Settings) -> dict[str, tuple[str, str]]:
-    return {c.order["order_id"]: (c.source, c.order["status"]) for c in read_merged(settings, DAY)}
+    """The version of each order that lands from what the merge staged."""
+    orders = land_tables(settings, DAY).day.tables["orders"].to_pylist()
+    return {row["order_id"]: (row["source"], row["status"]) for row in orders}
+
+
+def _staged(settings: Settings) -> list[tuple[str, str]]:
+    return [(c.order["order_id"], c.source) for c in read_merged(settings, DAY)]
 
 
 def test_late_refund_event_replaces_the_pulled_version(settings: Settings) -> None:
@@ -67,7 +73,9 @@ def test_late_refund_event_replaces_the_pulled_version(settings: Settings) -> No
     report = merge_with_webhooks(settings, DAY)
 
     assert _winners(settings) == {"ord_1": ("webhook", "refunded"), "ord_2": ("api", "completed")}
+    assert _staged(settings) == [("ord_1", "api"), ("ord_2", "api"), ("ord_1", "webhook")]
     assert report.merged.sources == {"api+webhook": 1, "api": 1}
+    assert (report.merged.orders, report.merged.superseded) == (2, 1)
     assert report.sources.disagreement_fields == {"status": 1, "updated_at": 1}
     assert report.sources.lag_max_seconds == 2.0
 
