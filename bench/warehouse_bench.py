@@ -51,36 +51,64 @@ CONFIG = SandboxConfig(seed=11, scale=SCALE, now=dt.datetime(2026, 6, 1, tzinfo=
 OUT = Path(__file__).parent / "out" / f"warehouse-seed{CONFIG.seed}-scale{SCALE}"
 CHUNK = 15  # dates per worker task; a fresh worker per task bounds the sandbox's memory
 STORE = "st_001"
+# The month and the day the queries read when the build covers them (a year from FIRST).
 MONTH = (dt.date(2025, 6, 1), dt.date(2025, 6, 30))
 DAY = dt.date(2025, 6, 17)
+Window = tuple[tuple[dt.date, dt.date], dt.date]
+MONTH_QUERY = "daily_sales, 1 store, 1 month"
 
-QUERIES: dict[str, tuple[str, list[object]]] = {
-    "daily_sales, 1 store, 1 month": (
-        "SELECT * FROM daily_sales WHERE store_id = ? AND business_date BETWEEN ? AND ?",
-        [STORE, *MONTH],
-    ),
-    "SQL over base tables, 1 store, 1 month": (
-        f"SELECT * FROM ({DAILY_SALES_SQL}) WHERE store_id = ? AND business_date BETWEEN ? AND ?",
-        [STORE, *MONTH],
-    ),
-    "daily_sales, all stores, 1 day": (
-        "SELECT * FROM daily_sales WHERE business_date = ?",
-        [DAY],
-    ),
-    "product_sales, 1 store, 1 month": (
-        "SELECT * FROM product_sales WHERE store_id = ? AND business_date BETWEEN ? AND ?",
-        [STORE, *MONTH],
-    ),
-    "payments_by_method, 1 store, 1 month": (
-        "SELECT * FROM payments_by_method WHERE store_id = ? AND business_date BETWEEN ? AND ?",
-        [STORE, *MONTH],
-    ),
-    "daily_sales, whole year by month": (
-        "SELECT date_trunc('month', business_date) AS m, currency, sum(orders), "
-        "sum(net_revenue) FROM daily_sales GROUP BY ALL ORDER BY ALL",
-        [],
-    ),
-}
+
+def window(days: int) -> Window:
+    """The month and the day to query in a build of ``days`` dates from :data:`FIRST`.
+
+    :data:`MONTH` and :data:`DAY` when the build covers them, else the last whole month it
+    covers and the same day of it. A build without a whole month is refused: timing queries
+    over dates never landed measures nothing.
+    """
+    last = FIRST + dt.timedelta(days=days - 1)
+    if last >= MONTH[1]:
+        return MONTH, DAY
+    next_day = last + dt.timedelta(days=1)
+    end = last if next_day.day == 1 else last.replace(day=1) - dt.timedelta(days=1)
+    if end < FIRST:
+        raise SystemExit(
+            f"--days {days} builds {FIRST}..{last}, not one whole month: the month queries "
+            "would read dates never landed. Use --days 31 or more."
+        )
+    start = end.replace(day=1)
+    return (start, end), start + (DAY - MONTH[0])
+
+
+def queries(month: tuple[dt.date, dt.date], day: dt.date) -> dict[str, tuple[str, list[object]]]:
+    """The timed queries: one store over ``month``, every store on ``day``, the whole year."""
+    return {
+        MONTH_QUERY: (
+            "SELECT * FROM daily_sales WHERE store_id = ? AND business_date BETWEEN ? AND ?",
+            [STORE, *month],
+        ),
+        "SQL over base tables, 1 store, 1 month": (
+            f"SELECT * FROM ({DAILY_SALES_SQL}) "
+            "WHERE store_id = ? AND business_date BETWEEN ? AND ?",
+            [STORE, *month],
+        ),
+        "daily_sales, all stores, 1 day": (
+            "SELECT * FROM daily_sales WHERE business_date = ?",
+            [day],
+        ),
+        "product_sales, 1 store, 1 month": (
+            "SELECT * FROM product_sales WHERE store_id = ? AND business_date BETWEEN ? AND ?",
+            [STORE, *month],
+        ),
+        "payments_by_method, 1 store, 1 month": (
+            "SELECT * FROM payments_by_method WHERE store_id = ? AND business_date BETWEEN ? AND ?",
+            [STORE, *month],
+        ),
+        "daily_sales, whole year by month": (
+            "SELECT date_trunc('month', business_date) AS m, currency, sum(orders), "
+            "sum(net_revenue) FROM daily_sales GROUP BY ALL ORDER BY ALL",
+            [],
+        ),
+    }
 
 
 def _land_dates(root: str, first: dt.date, count: int) -> int:
@@ -154,9 +182,9 @@ def _median(con: duckdb.DuckDBPyConnection, sql: str, params: list[object], runs
     return statistics.median(times)
 
 
-def _files_read(con: duckdb.DuckDBPyConnection, view: str) -> str:
+def _files_read(con: duckdb.DuckDBPyConnection, view: str, day: dt.date) -> str:
     plan = con.execute(
-        f"EXPLAIN ANALYZE SELECT * FROM {view} WHERE business_date = ?", [DAY]
+        f"EXPLAIN ANALYZE SELECT * FROM {view} WHERE business_date = ?", [day]
     ).fetchall()[0][1]
     scanning = re.findall(r"Scanning Files: (\d+/\d+)", plan)
     read = re.findall(r"Total Files Read: (\d+)", plan)
@@ -167,10 +195,10 @@ def _files_read(con: duckdb.DuckDBPyConnection, view: str) -> str:
     )
 
 
-def _cli_path(root: Path, runs: int) -> float:
+def _cli_path(root: Path, runs: int, query: tuple[str, list[object]]) -> float:
     """The month query as ``grafterr-pipeline sql`` runs it: attach, query, detach."""
     warehouse = Warehouse(root)
-    sql, params = QUERIES["daily_sales, 1 store, 1 month"]
+    sql, params = query
     with warehouse.reader() as reader:
         reader.query(sql, params)
         times = []
@@ -210,14 +238,15 @@ def _stage_and_drop(tables: Path, month: str, landing: dict[str, dict]) -> None:
     shutil.rmtree(build.staged)  # never swapped in: the live summary is left as it is
 
 
-def upkeep(root: Path, runs: int) -> None:
+def upkeep(root: Path, runs: int, chosen: Window) -> None:
     """What keeping the summary costs the pipeline: per land, per month rebuilt, per refresh."""
     tables = root / "warehouse"
-    month = [MONTH[0] + dt.timedelta(days=n) for n in range((MONTH[1] - MONTH[0]).days + 1)]
+    (first, last), day = chosen
+    month = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
     with tempfile.TemporaryDirectory() as temp, summary.build_lock(tables):
-        one = _as_new_versions(tables, [DAY], Path(temp) / "one")
+        one = _as_new_versions(tables, [day], Path(temp) / "one")
         every = _as_new_versions(tables, month, Path(temp) / "every")
-        key = summary.month_of(DAY)
+        key = summary.month_of(day)
         per_land = _timed(lambda: _stage_and_drop(tables, key, one), runs)
         per_month = _timed(lambda: _stage_and_drop(tables, key, every), max(3, runs // 4))
         check = _timed(lambda: summary.stale_months(tables), runs)
@@ -233,22 +262,25 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--runs", type=int, default=21)
     args = parser.parse_args(argv)
+    chosen = window(args.days)
+    (first, last), day = chosen
+    timed = queries(*chosen)
     root = build(args.days)
     parquet, native = _parquet_connection(root), _native_connection(root)
     orders = native.execute("SELECT count(*), count(DISTINCT business_date) FROM orders").fetchone()
     print(f"{orders[0]} orders over {orders[1]} business dates; medians of {args.runs} runs")
+    print(f"queries read the month {first}..{last} and the day {day}")
     print(f"{'query':40} {'parquet':>10} {'native':>10} {'ratio':>6}")
-    for name, (sql, params) in QUERIES.items():
+    for name, (sql, params) in timed.items():
         p, n = _median(parquet, sql, params, args.runs), _median(native, sql, params, args.runs)
         print(f"{name:40} {p * 1000:8.1f}ms {n * 1000:8.1f}ms {p / n:6.2f}")
-    print(
-        f"{'same month, via sql (attach per stmt)':40} {_cli_path(root, args.runs) * 1000:8.1f}ms"
-    )
+    via_sql = _cli_path(root, args.runs, timed[MONTH_QUERY])
+    print(f"{'same month, via sql (attach per stmt)':40} {via_sql * 1000:8.1f}ms")
     months = len(list((root / "warehouse" / SUMMARY_DIR).glob("business_month=*")))
     print(f"daily_sales reads its summary: {months} monthly Parquet files")
     for view in ("payments_by_method", "product_sales", "daily_sales"):
-        print(f"EXPLAIN ANALYZE one day of {view} ({DAY}): {_files_read(parquet, view)}")
-    upkeep(root, args.runs)
+        print(f"EXPLAIN ANALYZE one day of {view} ({day}): {_files_read(parquet, view, day)}")
+    upkeep(root, args.runs, chosen)
 
 
 if __name__ == "__main__":

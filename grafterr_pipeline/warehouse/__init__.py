@@ -12,6 +12,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from grafterr_pipeline.errors import WarehouseError
 from grafterr_pipeline.normalise.day import NormalisedDay
 from grafterr_pipeline.normalise.schema import WAREHOUSE_TABLES
 from grafterr_pipeline.warehouse import summary
@@ -37,7 +38,7 @@ from grafterr_pipeline.warehouse.parquet import (
     write_partition,
 )
 from grafterr_pipeline.warehouse.raw import read_raw_manifest, read_raw_orders, write_raw_pull
-from grafterr_pipeline.warehouse.swaplock import swap_lock
+from grafterr_pipeline.warehouse.swaplock import partition_lock, swap_lock
 
 __all__ = [
     "Location",
@@ -88,12 +89,18 @@ class Warehouse:
         data = {**day.tables, "quarantine": day.quarantine}
         version = uuid.uuid4().hex
         if location.is_local:
-            remove_leftovers(location.local_path, live=f"business_date={date.isoformat()}")
-            staged = [
-                stage_partition(location, name, date, data[name], schema=schema, version=version)
-                for name, schema in WAREHOUSE_TABLES.items()
-            ]
-            written = _commit_with_summary(location.local_path, date, staged)
+            partition = f"business_date={date.isoformat()}"
+            # Held from cleaning to swap: a second land of the date waits for this one instead
+            # of deleting its staged folders as leftovers.
+            with partition_lock(location.local_path, partition):
+                remove_leftovers(location.local_path, live=partition)
+                staged = [
+                    stage_partition(
+                        location, name, date, data[name], schema=schema, version=version
+                    )
+                    for name, schema in WAREHOUSE_TABLES.items()
+                ]
+                written = _commit_with_summary(location.local_path, date, staged)
         else:
             written = [
                 write_partition(location, name, date, data[name], schema=schema, version=version)
@@ -115,17 +122,29 @@ class Warehouse:
         return summary.repair(tables_dir, swap_lock(tables_dir, exclusive=True))
 
     def remove_leftovers(self) -> int:
-        """Undo what interrupted writes of any date left (local tables only)."""
+        """Undo what interrupted writes of any date or summary month left (local tables only).
+
+        Leftovers of a date or month whose land or build is running are left to it.
+        """
         location = self.location
-        return remove_leftovers(location.local_path) if location.is_local else 0
+        if not location.is_local:
+            return 0
+        tables_dir = location.local_path
+        return remove_leftovers(tables_dir) + summary.remove_leftovers(tables_dir)
 
     def refresh_views(self, *, policy: RetryPolicy = WRITE_RETRY) -> bool:
         """Bring the ``daily_sales`` summary up to date, then create or update the DuckDB views
         (a no-op when their definitions did not change); return whether the views changed.
 
         The summary comes first, so a view switched to read it never misses a landed date.
+        A month left stale by an unreadable partition does not hold the views back: they are
+        refreshed, then the :class:`WarehouseError` naming the partition is raised.
         """
-        self.refresh_summaries()
+        try:
+            self.refresh_summaries()
+        except WarehouseError:
+            refresh_views(self.database, self.location, WAREHOUSE_TABLES, policy=policy)
+            raise
         return refresh_views(self.database, self.location, WAREHOUSE_TABLES, policy=policy)
 
     def query(self, sql: str, params: Sequence[Any] | None = None) -> QueryResult:

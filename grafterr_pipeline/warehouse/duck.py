@@ -71,18 +71,29 @@ WRITE_RETRY = RetryPolicy(patience=10.0)
 _TRANSIENT = ("could not set lock", "cannot open file", "no files found", "no such file")
 
 
-def _transient(err: duckdb.Error) -> bool:
-    return isinstance(err, duckdb.IOException) and any(m in str(err).lower() for m in _TRANSIENT)
+# A view is bound when it is created: with no file to read at all, nothing will change by
+# waiting, so the refresh does not retry on it (it does retry a file swapped away mid-bind).
+_WRITE_TRANSIENT = tuple(m for m in _TRANSIENT if m != "no files found")
 
 
-def _retrying(action: Callable[[], T], *, what: str, policy: RetryPolicy) -> T:
+def _transient(err: duckdb.Error, messages: Sequence[str] = _TRANSIENT) -> bool:
+    return isinstance(err, duckdb.IOException) and any(m in str(err).lower() for m in messages)
+
+
+def _retrying(
+    action: Callable[[], T],
+    *,
+    what: str,
+    policy: RetryPolicy,
+    transient: Sequence[str] = _TRANSIENT,
+) -> T:
     deadline = time.monotonic() + policy.patience
     delay = policy.first_delay
     while True:
         try:
             return action()
         except duckdb.Error as err:
-            if not _transient(err) or time.monotonic() + delay > deadline:
+            if not _transient(err, transient) or time.monotonic() + delay > deadline:
                 raise
             logger.debug("%s: %s; retrying in %.2fs", what, err, delay)
             time.sleep(delay)
@@ -123,7 +134,39 @@ class Reader:
         self._tables_dir = location.local_path if location and location.is_local else None
         self._con = duckdb.connect(":memory:")
         self._con.execute("SET parquet_metadata_cache = true")
-        _prepare_remote(self._con, location)
+        try:
+            _prepare_remote(self._con, location)
+            self._check_location(location)
+        except BaseException:
+            self._con.close()
+            raise
+
+    def _check_location(self, location: Location | None) -> None:
+        """Refuse to read views made over other tables than ``location``'s.
+
+        The swap lock lives beside the tables, so a reader pointed elsewhere would take a lock
+        no writer holds and could see half a landed day (issue #7, D6).
+        """
+        recorded = _retrying(self._recorded_uri, what="open", policy=self.policy)
+        if location is None or recorded is None or recorded == location.uri:
+            return
+        raise WarehouseError(
+            f"the views in {self.database} read the tables at {recorded}, but this session "
+            f"was given {location.uri}: set GRAFTERR_WAREHOUSE_URI={recorded} (the lock that "
+            "keeps a query from seeing half a landed day lives beside the tables), or, if the "
+            "tables were moved there, let the pipeline refresh the views (duckdb_views asset)"
+        )
+
+    def _recorded_uri(self) -> str | None:
+        con = self._con
+        con.execute(f"ATTACH ? AS {_ALIAS} (READ_ONLY)", [str(self.database)])
+        try:
+            row = con.execute(f"SELECT tables_uri FROM {_ALIAS}.{_META_TABLE}").fetchone()
+        except (duckdb.CatalogException, duckdb.BinderException):
+            return None  # no views yet, or made before the location was recorded
+        finally:
+            con.execute(f"DETACH {_ALIAS}")
+        return row[0] if row else None
 
     def query(self, sql: str, params: Sequence[Any] | None = None) -> QueryResult:
         """Run ``sql`` binding ``params``; DuckDB's own error is raised if it is wrong."""
@@ -180,10 +223,11 @@ def _fingerprint(views: Sequence[View], tables: Mapping[str, pa.Schema]) -> str:
     # The schemas count too: a view's columns are fixed when it is created.
     parts = [f"{v.name}\n{v.select}\n{v.comment}\n{sorted(v.columns.items())}" for v in views]
     parts += [f"{name}\n{schema}" for name, schema in tables.items()]
+    parts.append(f"{_META_TABLE}: fingerprint, tables_uri")  # what the table records
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
-def _statements(views: Sequence[View], fingerprint: str) -> list[str]:
+def _statements(views: Sequence[View], fingerprint: str, uri: str) -> list[str]:
     statements = []
     for view in views:
         name = '"' + view.name.replace('"', '""') + '"'
@@ -193,16 +237,22 @@ def _statements(views: Sequence[View], fingerprint: str) -> list[str]:
             f'COMMENT ON COLUMN {name}."{column}" IS {sql_literal(text)}'
             for column, text in view.columns.items()
         ]
-    statements.append(f"CREATE OR REPLACE TABLE {_META_TABLE} (fingerprint VARCHAR)")
-    statements.append(f"INSERT INTO {_META_TABLE} VALUES ({sql_literal(fingerprint)})")
+    statements.append(
+        f"CREATE OR REPLACE TABLE {_META_TABLE} (fingerprint VARCHAR, tables_uri VARCHAR)"
+    )
+    statements.append(
+        f"INSERT INTO {_META_TABLE} VALUES ({sql_literal(fingerprint)}, {sql_literal(uri)})"
+    )
     return statements
 
 
-def _stored_fingerprint(database: Path, location: Location) -> str | None:
+def _stored_fingerprint(database: Path) -> str | None:
     if not database.exists():
         return None
     try:
-        result = query(database, f"SELECT fingerprint FROM {_META_TABLE}", location=location)
+        # No location: the refresh itself must work on a database whose tables moved (a copied
+        # data root), and this reads no Parquet, so neither the check nor the swap lock apply.
+        result = query(database, f"SELECT fingerprint FROM {_META_TABLE}")
     except duckdb.CatalogException:
         return None
     return result.rows[0][0] if result.rows else None
@@ -233,13 +283,24 @@ def refresh_views(
     """
     views = view_definitions(location, tables)
     fingerprint = _fingerprint(views, tables)
-    if _stored_fingerprint(database, location) == fingerprint:
+    if _stored_fingerprint(database) == fingerprint:
         return False
-    statements = _statements(views, fingerprint)
+    statements = _statements(views, fingerprint, location.uri)
     database.parent.mkdir(parents=True, exist_ok=True)
     try:
-        _retrying(lambda: _write(database, location, statements), what="refresh", policy=policy)
+        _retrying(
+            lambda: _write(database, location, statements),
+            what="refresh",
+            policy=policy,
+            transient=_WRITE_TRANSIENT,
+        )
     except duckdb.IOException as err:
+        if "no files found" in str(err).lower():
+            raise WarehouseError(
+                f"could not create the views in {database}: no Parquet files under "
+                f"{location.uri} yet. Land a date first (`grafterr-pipeline run` or `demo`), "
+                f"then refresh the views. {err}"
+            ) from err
         raise WarehouseError(
             f"could not refresh the views in {database}: another process holds it (an "
             f"analyst's `duckdb {database.name}` session?). The Parquet partitions are landed "

@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from grafterr_pipeline.errors import WarehouseError
+from grafterr_pipeline.warehouse.swaplock import partition_lock
 
 __all__ = [
     "RETIRED_SUFFIX",
@@ -157,20 +158,32 @@ def _live_name(leftover: str) -> str:
 def remove_leftovers(root: Path, *, live: str | None = None) -> int:
     """Undo what interrupted writes left under ``root``'s table folders; return how many.
 
-    With ``live`` (a partition folder's name, ``business_date=D``) only that partition's
-    leftovers are touched, so a run never removes what a concurrent run of another date is
-    still staging.
+    With ``live`` (a partition folder's name, ``business_date=D``, or a prefix of such names)
+    only those leftovers are touched, and the caller must hold their lock (the date's
+    :func:`~grafterr_pipeline.warehouse.swaplock.partition_lock`, or the summary build lock
+    for ``business_month=`` names). Without it, a date's leftovers are removed only while its
+    lock is free, so a land in progress keeps its staged folders; summary months are left to
+    :func:`grafterr_pipeline.warehouse.summary.remove_leftovers`, which holds their lock.
     """
     if not root.exists():
         return 0
     removed = 0
     for table in (p for p in root.iterdir() if p.is_dir()):
         for entry in sorted(table.glob(f".{live or ''}*")):
-            if entry.name.endswith((TEMP_SUFFIX, RETIRED_SUFFIX)):
-                removed += _undo(entry)
+            if not entry.name.endswith((TEMP_SUFFIX, RETIRED_SUFFIX)):
+                continue
+            removed += _undo(entry) if live is not None else _undo_unowned(root, entry)
     if removed:
         logger.warning("cleaned %d leftover(s) of an interrupted write under %s", removed, root)
     return removed
+
+
+def _undo_unowned(root: Path, leftover: Path) -> int:
+    name = _live_name(leftover.name)
+    if not name.startswith("business_date="):
+        return 0
+    with partition_lock(root, name, wait=False) as taken:
+        return _undo(leftover) if taken else 0
 
 
 def _undo(leftover: Path) -> int:

@@ -14,18 +14,26 @@ import functools
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
 import pyarrow.fs as pafs
 
 from grafterr_pipeline.errors import ConfigurationError
 
-__all__ = ["REMOTE_SCHEMES", "Location"]
+__all__ = ["REMOTE_SCHEMES", "Location", "glob_escape"]
 
 logger = logging.getLogger(__name__)
 
 # Object stores DuckDB's httpfs reads and pyarrow writes.
 REMOTE_SCHEMES = frozenset({"s3", "gs", "gcs"})
+
+
+def glob_escape(path: str) -> str:
+    """``path`` with DuckDB's glob characters (``*``, ``?``, ``[``) matched literally.
+
+    DuckDB's glob has no backslash escape; a one-character class (``[*]``) is literal.
+    """
+    return "".join(f"[{c}]" if c in "*?[" else c for c in path)
 
 
 @dataclass(frozen=True)
@@ -40,7 +48,8 @@ class Location:
         text = str(uri).strip()
         scheme = urlparse(text).scheme.lower()
         if scheme in ("", "file") or len(scheme) == 1:  # a Windows drive letter is a path
-            path = Path(urlparse(text).path if scheme == "file" else text)
+            # A file:// URI percent-encodes its path (RFC 8089): file:///a%20b is "/a b".
+            path = Path(unquote(urlparse(text).path) if scheme == "file" else text)
             return cls(path.resolve().as_uri())
         if scheme not in REMOTE_SCHEMES:
             allowed = ", ".join(sorted(REMOTE_SCHEMES))
@@ -85,7 +94,7 @@ class Location:
 
     def duckdb_glob(self, table: str) -> str:
         """What DuckDB reads for ``table``: every partition's Parquet files."""
-        base = str(self.local_path) if self.is_local else self.uri
+        base = glob_escape(str(self.local_path)) if self.is_local else self.uri
         return f"{base}/{table}/business_date=*/*.parquet"
 
     @property

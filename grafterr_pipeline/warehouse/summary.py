@@ -39,7 +39,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -49,7 +49,9 @@ import pyarrow.parquet as pq
 
 from grafterr_pipeline.errors import WarehouseError
 from grafterr_pipeline.normalise.schema import WAREHOUSE_TABLES
-from grafterr_pipeline.warehouse.files import fsync_dir, remove_leftovers, staging_name, swap_dir
+from grafterr_pipeline.warehouse import files
+from grafterr_pipeline.warehouse.files import fsync_dir, staging_name, swap_dir
+from grafterr_pipeline.warehouse.location import glob_escape
 from grafterr_pipeline.warehouse.views import DAILY_SALES_SQL
 
 __all__ = [
@@ -59,6 +61,7 @@ __all__ = [
     "build_lock",
     "commit_month",
     "month_of",
+    "remove_leftovers",
     "repair",
     "stage_month",
     "stale_months",
@@ -87,7 +90,7 @@ def month_of(business_date: dt.date) -> str:
 
 def summary_glob(tables_dir: Path) -> str:
     """What the ``daily_sales`` view reads: every month's summary file."""
-    return f"{tables_dir}/{SUMMARY_DIR}/business_month=*/*.parquet"
+    return f"{glob_escape(str(tables_dir))}/{SUMMARY_DIR}/business_month=*/*.parquet"
 
 
 def _month_dir(tables_dir: Path, month: str) -> Path:
@@ -129,18 +132,38 @@ def _live_sources(tables_dir: Path, month: str | None = None) -> dict[str, Sourc
     return months
 
 
-def _recorded(tables_dir: Path, month: str) -> tuple[Path | None, str | None, Sources]:
-    """The month's live summary file, the SQL hash and the sources it records."""
+@dataclass(frozen=True)
+class _Recorded:
+    """A month's live summary: its file, SQL hash, recorded sources and rows (all read)."""
+
+    path: Path | None = None
+    sql_hash: str | None = None
+    sources: Sources = field(default_factory=dict)
+    rows: pa.Table | None = None
+
+
+def _recorded(tables_dir: Path, month: str) -> _Recorded:
+    """The month's live summary, read whole; an unreadable one records nothing (stale).
+
+    The file is small (a month of rows per store, channel and currency), so it is read in full
+    rather than trusting an intact footer over damaged pages: a summary is derived data, and
+    one that cannot be read is rebuilt from the base tables, never copied from.
+    """
     folder = _month_dir(tables_dir, month)
     names = _partition_names(folder) if folder.is_dir() else []
     if len(names) != 1:
-        return None, None, {}
+        return _Recorded()
     path = folder / names[0]
-    metadata = pq.read_schema(path).metadata or {}
+    try:
+        rows = pq.read_table(path)
+    except (pa.ArrowException, OSError) as err:
+        logger.warning("daily_sales summary %s is unreadable (%s); rebuilding it", path, err)
+        return _Recorded(path)
+    metadata = rows.schema.metadata or {}
     if _METADATA_KEY not in metadata:
-        return path, None, {}
+        return _Recorded(path)
     record = json.loads(metadata[_METADATA_KEY])
-    return path, record["sql"], record["dates"]
+    return _Recorded(path, record["sql"], record["dates"], rows)
 
 
 @functools.cache
@@ -169,12 +192,14 @@ def _compute(sources: Mapping[str, Mapping[str, list[Path]]]) -> pa.Table:
 
 @dataclass(frozen=True)
 class MonthBuild:
-    """A month's new summary, durable in a hidden folder (or ``None``: no dates left)."""
+    """A month's new summary, durable in a hidden folder (``staged`` is ``None``: no dates
+    left), and the dates left out because their partitions cannot be read."""
 
     month: str
     final: Path
     staged: Path | None
     recomputed: int
+    broken: tuple[str, ...] = ()
 
 
 def _source_paths(
@@ -202,30 +227,82 @@ def stage_month(
     ``landing`` gives the files of dates about to be swapped in (date -> table -> staged
     paths); they count as the dates' new versions. Call under :func:`build_lock`, which also
     makes any hidden folder of the month a leftover of a crashed build, removed here.
+
+    A date that must be recomputed but whose live partition cannot be read is left out of the
+    build (and of what it records, so the month stays stale) with a WARNING, and named in
+    :attr:`MonthBuild.broken`: one damaged day never blocks the month. An unreadable landing
+    file, or a failure no single file explains, raises :class:`WarehouseError`.
     """
-    remove_leftovers(tables_dir, live=f"business_month={month}")
+    remove_leftovers(tables_dir, month)
     paths = _source_paths(tables_dir, month, landing or {})
     wanted = {
         day: {t: sorted(p.name for p in files[t]) for t in SOURCE_TABLES}
         for day, files in paths.items()
     }
-    old_path, sql_hash, recorded = _recorded(tables_dir, month)
-    current = old_path is not None and sql_hash == _SQL_HASH
-    kept = {d for d, names in wanted.items() if current and recorded.get(d) == names}
-    if current and kept == set(wanted) == set(recorded):
+    old = _recorded(tables_dir, month)
+    current = old.rows is not None and old.sql_hash == _SQL_HASH
+    kept = {d for d, names in wanted.items() if current and old.sources.get(d) == names}
+    if current and kept == set(wanted) == set(old.sources):
         return None
     final = _month_dir(tables_dir, month)
     if not wanted:
         return MonthBuild(month, final, None, 0)
     redo = {d: files for d, files in paths.items() if d not in kept}
-    rows = _compute(redo)
-    if kept:
-        old = pq.read_table(old_path).cast(rows.schema)
-        mask = pc.is_in(old["business_date"], pa.array(sorted(kept)).cast(pa.date32()))
-        rows = pa.concat_tables([old.filter(mask), rows])
-    record = json.dumps({"sql": _SQL_HASH, "dates": wanted}, sort_keys=True)
+    rows, broken = _compute_readable(month, redo, landing=set(landing or {}))
+    if kept and old.rows is not None:
+        recorded = old.rows.cast(rows.schema)
+        mask = pc.is_in(recorded["business_date"], pa.array(sorted(kept)).cast(pa.date32()))
+        rows = pa.concat_tables([recorded.filter(mask), rows])
+    dates = {d: names for d, names in wanted.items() if d not in broken}
+    record = json.dumps({"sql": _SQL_HASH, "dates": dates}, sort_keys=True)
     rows = rows.sort_by(_ORDER).replace_schema_metadata({_METADATA_KEY: record.encode()})
-    return MonthBuild(month, final, _write_staged(final, rows), len(redo))
+    staged = _write_staged(final, rows)
+    return MonthBuild(month, final, staged, len(redo) - len(broken), tuple(sorted(broken)))
+
+
+def _unreadable(files: list[Path]) -> list[Path]:
+    bad = []
+    for path in files:
+        try:
+            pq.read_table(path)
+        except (pa.ArrowException, OSError):
+            bad.append(path)
+    return bad
+
+
+def _compute_readable(
+    month: str, redo: Mapping[str, Mapping[str, list[Path]]], *, landing: set[str]
+) -> tuple[pa.Table, dict[str, list[Path]]]:
+    """:func:`_compute` over ``redo``, leaving out dates with an unreadable file (not landing)."""
+    try:
+        return _compute(redo), {}
+    except duckdb.Error as err:
+        # Only now, on failure, is every file read whole to find the damaged ones.
+        broken = {d: bad for d, tables in redo.items() if (bad := _unreadable(_flat(tables)))}
+        if not broken or landing & set(broken):
+            raise WarehouseError(
+                f"could not compute the daily_sales summary of {month} from "
+                f"{', '.join(str(p) for b in broken.values() for p in b) or 'its partitions'}: "
+                f"{err}"
+            ) from err
+    logger.warning(
+        "daily_sales %s: left out %s, whose partition files cannot be read (%s); the month "
+        "stays stale until the date is landed again",
+        month,
+        ", ".join(sorted(broken)),
+        ", ".join(str(p) for b in broken.values() for p in b),
+    )
+    rest = {d: tables for d, tables in redo.items() if d not in broken}
+    try:
+        return _compute(rest), broken
+    except duckdb.Error as err:
+        raise WarehouseError(
+            f"could not compute the daily_sales summary of {month}: {err}"
+        ) from err
+
+
+def _flat(tables: Mapping[str, list[Path]]) -> list[Path]:
+    return [path for files in tables.values() for path in files]
 
 
 def _write_staged(final: Path, rows: pa.Table) -> Path:
@@ -259,7 +336,7 @@ def commit_month(build: MonthBuild) -> None:
 
 
 def stale_months(tables_dir: Path) -> list[str]:
-    """Months whose summary is missing or differs from the partitions (cheap: footers only)."""
+    """Months whose summary is missing, unreadable or differs from the partitions."""
     live = _live_sources(tables_dir)
     folder = tables_dir / SUMMARY_DIR
     summarised = {
@@ -269,15 +346,33 @@ def stale_months(tables_dir: Path) -> list[str]:
     }
     stale = []
     for month in sorted(set(live) | summarised):
-        _, sql_hash, recorded = _recorded(tables_dir, month)
-        if sql_hash != _SQL_HASH or recorded != live.get(month, {}):
+        recorded = _recorded(tables_dir, month)
+        if recorded.sql_hash != _SQL_HASH or recorded.sources != live.get(month, {}):
             stale.append(month)
     return stale
 
 
-def repair(tables_dir: Path, swap_lock: contextlib.AbstractContextManager[None]) -> int:
-    """Rebuild every stale month; return how many. ``swap_lock`` is the exclusive swap lock."""
+def remove_leftovers(tables_dir: Path, month: str | None = None) -> int:
+    """Remove what crashed builds of ``month`` (or of every month) left; return how many.
+
+    Call under :func:`build_lock` when ``month`` is given; without it the lock is taken here.
+    """
+    if month is not None:
+        return files.remove_leftovers(tables_dir, live=f"business_month={month}")
+    if not tables_dir.is_dir():
+        return 0
     with build_lock(tables_dir):
+        return files.remove_leftovers(tables_dir, live="business_month=")
+
+
+def repair(tables_dir: Path, swap_lock: contextlib.AbstractContextManager[None]) -> int:
+    """Rebuild every stale month; return how many. ``swap_lock`` is the exclusive swap lock.
+
+    Every month that can be rebuilt is; then a :class:`WarehouseError` names the dates whose
+    partitions could not be read, if any.
+    """
+    with build_lock(tables_dir):
+        files.remove_leftovers(tables_dir, live="business_month=")
         builds = [stage_month(tables_dir, month) for month in stale_months(tables_dir)]
         builds = [b for b in builds if b is not None]
         if builds:
@@ -286,4 +381,10 @@ def repair(tables_dir: Path, swap_lock: contextlib.AbstractContextManager[None])
                     commit_month(build)
     if builds:
         logger.info("daily_sales summary: rebuilt %d month(s)", len(builds))
+    broken = [d for b in builds for d in b.broken]
+    if broken:
+        raise WarehouseError(
+            f"daily_sales leaves out {', '.join(broken)}: their partitions under {tables_dir} "
+            "cannot be read (see the WARNING naming the files); land those dates again"
+        )
     return len(builds)

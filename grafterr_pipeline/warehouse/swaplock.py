@@ -16,7 +16,7 @@ import fcntl
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["LOCK_FILE", "swap_lock"]
+__all__ = ["LOCK_FILE", "PARTITION_LOCKS", "partition_lock", "swap_lock"]
 
 LOCK_FILE = ".swap.lock"
 
@@ -29,5 +29,33 @@ def swap_lock(tables_dir: Path, *, exclusive: bool) -> Iterator[None]:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
         try:
             yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+# One lock file per partition name, so two lands of one date take turns while lands of other
+# dates go on; kept out of the table folders so no glob of a view or a cleanup matches them.
+PARTITION_LOCKS = ".locks"
+
+
+@contextlib.contextmanager
+def partition_lock(tables_dir: Path, name: str, *, wait: bool = True) -> Iterator[bool]:
+    """Hold the lock of partition ``name`` (``business_date=D``) in every table; yield whether
+    it was taken (always ``True`` when ``wait``).
+
+    A land holds it from cleaning its date's leftovers to its swap, so a second land of the
+    date waits instead of deleting the first one's staged folders (issue #7, D4).
+    """
+    folder = tables_dir / PARTITION_LOCKS
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / f"{name}.lock", "a+b") as handle:
+        flags = fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB
+        try:
+            fcntl.flock(handle.fileno(), flags)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
         finally:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)

@@ -18,7 +18,9 @@ import pytest
 from grafterr_pipeline.errors import WarehouseError
 from grafterr_pipeline.normalise.day import NormalisedDay
 from grafterr_pipeline.warehouse import RetryPolicy, Warehouse
+from grafterr_pipeline.warehouse.summary import stale_months
 from tests.warehouse.helpers import DATES, normalised, sandbox_day, sandbox_orders
+from tests.warehouse.procs import save
 
 REPO = Path(__file__).parents[2]
 DAY = DATES[0]
@@ -113,6 +115,18 @@ def test_the_view_refresh_gives_up_with_a_clear_error_when_held_too_long(
         warehouse.refresh_views(policy=RetryPolicy(patience=0.3))
 
 
+def test_refreshing_the_views_of_an_empty_warehouse_says_to_land_a_date_first(
+    tmp_path: Path,
+) -> None:
+    warehouse = Warehouse(tmp_path)
+
+    with pytest.raises(WarehouseError, match="no Parquet files under") as raised:
+        warehouse.refresh_views(policy=RetryPolicy(patience=3.0))
+
+    assert "another process" not in str(raised.value)
+    assert "Land a date first" in str(raised.value)
+
+
 def test_a_reader_waits_while_the_pipeline_holds_the_file(tmp_path: Path) -> None:
     warehouse = Warehouse(tmp_path)
     warehouse.land(_versions()[0])
@@ -122,3 +136,41 @@ def test_a_reader_waits_while_the_pipeline_holds_the_file(tmp_path: Path) -> Non
         rows = warehouse.query("SELECT count(*) FROM orders").rows
 
     assert rows == [(300,)]
+
+
+def test_two_processes_landing_one_date_at_once_both_succeed_and_never_mix_versions(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "data"
+    warehouse = Warehouse(root)
+    small, large = _versions()
+    warehouse.land(small)
+    warehouse.refresh_views()
+    sources = []
+    for name, version in (("small", small), ("large", large)):
+        save(version, tmp_path / name)
+        sources.append(str(tmp_path / name))
+    reader = _spawn("-m", "tests.warehouse.procs", "reader", str(root), str(DAY), "4")
+    assert reader.stdout is not None and reader.stdout.readline().strip() == "ready"
+
+    landers = [
+        _spawn("-m", "tests.warehouse.procs", "lander", str(root), str(DAY), source, "8")
+        for source in sources
+    ]
+    outputs = [lander.communicate(timeout=120)[0] for lander in landers]
+    answers = [json.loads(line) for line in reader.communicate(timeout=60)[0].splitlines()]
+
+    assert [lander.returncode for lander in landers] == [0, 0], outputs
+    assert [o.count("landed") for o in outputs] == [8, 8]
+    assert [a for a in answers if "error" in a] == []
+    assert {tuple(a["row"]) for a in answers} <= {tuple(_answer(small)), tuple(_answer(large))}
+    tables_dir = warehouse.location.local_path
+    assert [p for p in tables_dir.glob("*/.business_*")] == []  # nothing left staged
+    assert stale_months(tables_dir) == []
+    partitions = [p for p in tables_dir.glob(f"*/business_date={DAY}")]
+    assert partitions and all(len(list(p.glob("*.parquet"))) == 1 for p in partitions)
+    versions = {
+        p.name.removeprefix("part-").split("-")[0]
+        for p in tables_dir.glob(f"*/business_date={DAY}/*.parquet")
+    }
+    assert len(versions) == 1  # every table holds the same land's version

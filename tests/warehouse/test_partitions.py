@@ -119,6 +119,25 @@ def test_a_file_uri_lands_where_the_path_does(tmp_path: Path) -> None:
     assert _count(by_path) == _count(by_uri) == 2
 
 
+@pytest.mark.parametrize("as_uri", [True, False], ids=["file-uri", "path"])
+@pytest.mark.parametrize(
+    "folder", ["c d", "br[x]", "st*r?", "o'brien"], ids=["space", "brackets", "star", "quote"]
+)
+def test_odd_folder_names_land_and_read_back_as_spelled(
+    tmp_path: Path, folder: str, as_uri: bool
+) -> None:
+    tables = tmp_path / folder
+    warehouse = Warehouse(tmp_path / "root", tables.as_uri() if as_uri else str(tables))
+
+    _land(warehouse, DAY, _order_on(DAY, "a"), _order_on(DAY, "b"))
+    warehouse.refresh_views()
+
+    assert warehouse.location.local_path == tables
+    assert Path(warehouse.partition("orders", DAY)).parent.parent == tables
+    assert _count(warehouse) == 2
+    assert warehouse.query("SELECT sum(orders) FROM daily_sales").rows == [(2,)]
+
+
 @pytest.mark.parametrize(
     ("uri", "glob"),
     [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,7 +11,9 @@ import duckdb
 import pytest
 
 from grafterr_pipeline.cli import main
+from grafterr_pipeline.errors import WarehouseError
 from grafterr_pipeline.warehouse import RetryPolicy, Warehouse
+from tests.warehouse.helpers import DATES, normalised, sandbox_orders
 
 
 def _sql(warehouse: Warehouse, *args: str) -> int:
@@ -87,3 +90,43 @@ def _refresh_while_the_prompt_is_open(warehouse: Warehouse) -> bool:
     with duckdb.connect(str(warehouse.database)) as con:  # would fail if the prompt held it
         con.execute("DROP TABLE _grafterr_views")
     return warehouse.refresh_views(policy=RetryPolicy(patience=0.0))
+
+
+def test_sql_without_the_tables_uri_refuses_rather_than_take_a_lock_no_writer_holds(
+    tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tables = tmp_path / "elsewhere"
+    warehouse = Warehouse(tmp_path / "data", str(tables))
+    warehouse.land(normalised(DATES[0], list(sandbox_orders(DATES[0]).values())[:50]))
+    warehouse.refresh_views()
+    monkeypatch.delenv("GRAFTERR_WAREHOUSE_URI", raising=False)
+    query = ["sql", "--data-dir", str(warehouse.root), "SELECT count(*) FROM orders"]
+
+    refused = main(query)
+    message = capsys.readouterr().err
+    monkeypatch.setenv("GRAFTERR_WAREHOUSE_URI", str(tables))
+    answered = main([*query[:-1], "--format", "csv", query[-1]])
+
+    assert refused != 0
+    assert f"GRAFTERR_WAREHOUSE_URI={tables.as_uri()}" in message
+    assert not (warehouse.root / "warehouse").exists()  # no stray lock file made
+    assert answered == 0
+    assert capsys.readouterr().out.splitlines()[1] == "50"
+
+
+def test_a_copied_data_root_is_refused_until_its_views_are_refreshed_then_reads_its_own_tables(
+    tmp_path: Path,
+) -> None:
+    original = Warehouse(tmp_path / "original")
+    original.land(normalised(DATES[0], list(sandbox_orders(DATES[0]).values())[:50]))
+    original.refresh_views()
+    shutil.copytree(original.root, tmp_path / "copy")
+    copy = Warehouse(tmp_path / "copy")
+    shutil.rmtree(original.root)
+
+    with pytest.raises(WarehouseError, match="refresh the views"):
+        copy.query("SELECT count(*) FROM orders")
+    refreshed = copy.refresh_views()
+
+    assert refreshed is True
+    assert copy.query("SELECT count(*) FROM orders").rows == [(50,)]

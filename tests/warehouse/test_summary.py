@@ -22,6 +22,7 @@ from grafterr_pipeline.warehouse import Warehouse
 from grafterr_pipeline.warehouse.files import staging_name
 from grafterr_pipeline.warehouse.parquet import write_partition
 from grafterr_pipeline.warehouse.summary import SUMMARY_DIR, stale_months
+from grafterr_pipeline.warehouse.swaplock import partition_lock
 from grafterr_pipeline.warehouse.views import DAILY_SALES_SQL
 from tests.warehouse.helpers import CONFIG, DATES, NOW, normalised, sandbox_day, sandbox_orders
 
@@ -313,3 +314,41 @@ def test_two_lands_of_one_month_at_once_each_keep_the_others_date(tmp_path: Path
     assert errors == []
     assert stale == []
     assert _summary(warehouse) == _over_base_tables(warehouse)
+
+
+def test_a_crashed_builds_leftover_of_a_current_month_goes_at_the_next_refresh(
+    tmp_path: Path,
+) -> None:
+    warehouse = Warehouse(tmp_path)
+    warehouse.land(_small())
+    warehouse.refresh_views()
+    month = warehouse.location.local_path / SUMMARY_DIR / "business_month=2026-11"
+    leftover = staging_name(month)
+    leftover.mkdir()
+    (leftover / "part-x.parquet").write_bytes(b"PAR1 half written")
+
+    stale = stale_months(warehouse.location.local_path)
+    warehouse.refresh_views()
+
+    assert stale == []  # the month itself is current: no rebuild would have removed it
+    assert not leftover.exists()
+    assert _month_files(warehouse) == {month.name: [p.name for p in month.iterdir()]}
+
+
+def test_removing_every_leftover_keeps_a_running_lands_staged_folders(tmp_path: Path) -> None:
+    warehouse = Warehouse(tmp_path)
+    warehouse.land(_small())
+    tables_dir = warehouse.location.local_path
+    live = Path(warehouse.partition("orders", DAY))
+    staged = staging_name(live)
+    staged.mkdir()
+    month_leftover = staging_name(tables_dir / SUMMARY_DIR / "business_month=2026-11")
+    month_leftover.mkdir()
+
+    with partition_lock(tables_dir, live.name):  # as a land of DAY holds it while staging
+        removed_while_landing = warehouse.remove_leftovers()
+        staged_kept = staged.exists()
+    removed_after = warehouse.remove_leftovers()
+
+    assert removed_while_landing == 1 and staged_kept and not month_leftover.exists()
+    assert removed_after == 1 and not staged.exists()
