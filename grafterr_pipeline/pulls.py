@@ -99,8 +99,7 @@ def pull_raw_dates(
     pulled: dict[int, _Pulled] = {}
     waiting, summaries = sorted(plan.windows), []
     for index, (start, end) in enumerate(plan.slices):
-        result = client.pull_orders(start, end, date_field=settings.api.field_created_at)
-        pulled[index] = _Pulled(result.pages, result.stats, dt.datetime.now(dt.UTC))
+        pulled[index] = _pull_slice(settings, client, start, end)
         for day in [d for d in waiting if plan.slices_of(d)[-1] == index]:
             summaries.append(_store(settings, plan, day, pulled))
             waiting.remove(day)
@@ -108,6 +107,15 @@ def pull_raw_dates(
         for done in [n for n in pulled if n not in needed]:
             del pulled[done]
     return summaries
+
+
+def _pull_slice(
+    settings: Settings, client: GrafterrClient, start: dt.datetime, end: dt.datetime
+) -> _Pulled:
+    """One slice's raw pages; the client's parsed orders are let go as soon as it returns, not
+    held through the next slice's pull (the raw pages are what is stored)."""
+    result = client.pull_orders(start, end, date_field=settings.api.field_created_at)
+    return _Pulled(result.pages, result.stats, dt.datetime.now(dt.UTC))
 
 
 def _store(
