@@ -19,7 +19,6 @@ import datetime as dt
 import gzip
 import itertools
 import logging
-import struct
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -32,7 +31,6 @@ from grafterr_pipeline.merge import Candidate
 from grafterr_pipeline.normalise import NormaliseOptions, dumps, loads
 from grafterr_pipeline.normalise.day import NormalisedDay
 from grafterr_pipeline.normalise.fast import normalise_staged
-from grafterr_pipeline.normalise.lines import DEFAULT_CHUNK_BYTES
 from grafterr_pipeline.normalise.schema import QUARANTINE
 from grafterr_pipeline.pulls import RawPullSummary, pull_raw_dates
 from grafterr_pipeline.settings import Settings
@@ -195,36 +193,14 @@ def land_tables(settings: Settings, business_date: dt.date) -> LandedDay:
     gives the same tables as :func:`~grafterr_pipeline.normalise.normalise_day` on
     :func:`read_merged`'s candidates.
     """
-    staged = _staging_path(settings.data_dir, business_date)
     day = normalise_staged(
-        [staged],
+        [_staging_path(settings.data_dir, business_date)],
         business_date=business_date,
         options=normalise_options(settings),
-        chunk_bytes=_chunk_bytes(staged),
     )
     day = with_webhook_quarantine(day, read_staged_deltas(settings.data_dir, business_date))
     written = warehouse_of(settings).land(day)
     return LandedDay(day, written)
-
-
-# The smallest block landing reads a staged file in: a day's file is rarely smaller.
-_MIN_CHUNK_BYTES = 1 << 20
-
-
-def _chunk_bytes(staged: Path) -> int:
-    """How many bytes landing reads ``staged`` in at a time: the whole file when it fits in
-    one default chunk.
-
-    The reader allocates (and zeroes) a buffer of the chunk's size for every block, plus one
-    more to find the end of the file; at the default 64 MiB that was ~130 MiB for a day whose
-    staged text is 5 MB. A gzip file's last four bytes hold its uncompressed size modulo 2**32
-    (RFC 1952, ISIZE), which is only a hint: were it wrong, the file would be read in more
-    chunks, with the same tables.
-    """
-    with staged.open("rb") as file:
-        file.seek(-4, 2)
-        (size,) = struct.unpack("<I", file.read(4))
-    return min(DEFAULT_CHUNK_BYTES, max(_MIN_CHUNK_BYTES, size + 1))
 
 
 def with_webhook_quarantine(day: NormalisedDay, deltas: StagedDeltas) -> NormalisedDay:
