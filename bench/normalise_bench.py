@@ -6,8 +6,8 @@ Three contenders read the same staged JSON-lines file (one candidate order per l
 
 ``fast``
     the pipeline's fast path (``normalise.fast.iter_chunks``), streaming the four tables and
-    the quarantine to Parquet (zstd, statistics, as the warehouse writes; row groups as
-    DuckDB's COPY cuts them, see :data:`ROW_GROUP_ROWS`), each chunk written in a thread
+    the quarantine to Parquet (zstd, statistics and dictionaries as the warehouse writes; row
+    groups as DuckDB's COPY cuts them, see :data:`ROW_GROUP_ROWS`), each chunk written in a thread
     while the next is normalised;
 ``pandas``
     ``json.loads`` per line, ``pandas.json_normalize`` and ``DataFrame.to_parquet``, in chunks
@@ -100,10 +100,17 @@ def run_fast(source: Path, out: Path) -> None:
     from grafterr_pipeline.normalise import NormaliseOptions
     from grafterr_pipeline.normalise.fast import CAND, ChunkTables, iter_chunks
     from grafterr_pipeline.normalise.schema import WAREHOUSE_TABLES
+    from grafterr_pipeline.warehouse.parquet import dictionary_columns
 
     options = NormaliseOptions(pii="hash", pii_salt="bench-salt")
     writers = {
-        name: pq.ParquetWriter(out / f"{name}.parquet", schema, compression="zstd")
+        name: pq.ParquetWriter(
+            out / f"{name}.parquet",
+            schema,
+            compression="zstd",
+            write_statistics=True,
+            use_dictionary=dictionary_columns(schema),
+        )
         for name, schema in WAREHOUSE_TABLES.items()
     }
 
