@@ -113,7 +113,7 @@ class FastNormaliser:
         if canonical is None:
             canonical = in_canonical_layout(chunk)
         con.register("lines", chunk.table(canonical=canonical))
-        conv = self._rows(every_line=pc.all(canonical).as_py())
+        conv = self._rows(every_line=pc.all(canonical, skip_nulls=False).as_py() is True)
         con.register("conv", conv)
         con.execute(fastsql.GOOD, {"cutoff": _minutes(self.options.cutoff)})
         fallback = self._fallback(chunk)

@@ -99,7 +99,7 @@ FROM (
            CASE WHEN r IS NOT NULL THEN json_extract(line, {_PATHS}) END AS opt
     FROM (
         SELECT cand, line, try(json_transform_strict(line, $spec)) AS r
-        FROM lines WHERE NOT canonical AND NOT contains(line, '\\')
+        FROM lines WHERE canonical IS NOT true AND NOT contains(line, '\\')
     )
 )
 """
