@@ -113,32 +113,36 @@ class FastNormaliser:
         if canonical is None:
             canonical = in_canonical_layout(chunk)
         con.register("lines", chunk.table(canonical=canonical))
-        con.execute(fastsql.CANONICAL, {"text_spec": _TEXT_SPEC})
-        [(read,)] = con.execute("SELECT count(*) FROM conv").fetchall()
-        if read < len(chunk.lines):  # the others are read with every check
-            con.execute(fastsql.CONVERT, {"spec": _SPEC, "customer_spec": _CUSTOMER_SPEC})
+        conv = self._rows(every_line=pc.all(canonical, skip_nulls=False).as_py() is True)
+        con.register("conv", conv)
         con.execute(fastsql.GOOD, {"cutoff": _minutes(self.options.cutoff)})
         fallback = self._fallback(chunk)
         con.register("python_keys", fallback.keys)
         con.execute(fastsql.KEYS)
         con.execute(fastsql.BEST)
         con.execute(fastsql.WINNERS, {"business_date": self.business_date})
+        winners = con.sql("SELECT cand, business_date FROM winners").to_arrow_table()
         won = con.sql(
             "SELECT cand FROM best WHERE business_date = $d", params={"d": self.business_date}
         ).to_arrow_table()["cand"]
-        tables = self._sql_tables()
+        con.unregister("conv")
+        tables = _sql_tables(conv, winners)
         python = {name: fallback.table(name, with_cand(TABLES[name])) for name in TABLES}
         tables = {name: _with_python(tables[name], python[name], won) for name in TABLES}
         best = con.sql("SELECT * FROM best ORDER BY cand").to_arrow_table()
         return ChunkTables(tables, fallback.quarantine, best, fallback.lines)
 
-    def _sql_tables(self) -> dict[str, pa.Table]:
-        params = {"pii": self.options.pii, "salt": self.options.pii_salt}
-        orders = self.con.sql(fastsql.WINNING_ORDERS, params=params).to_arrow_table()
-        schemas = {name: with_cand(schema) for name, schema in TABLES.items()}
-        tables = child_tables(orders, schemas)
-        tables["orders"] = conform(orders.drop_columns(["items", "payments"]), schemas["orders"])
-        return tables
+    def _rows(self, *, every_line: bool) -> pa.Table:
+        """``fastsql.CONV`` of the chunk's lines, with ``CONV_OTHER``'s unless ``every_line``
+        is in the canonical layout."""
+        pii = {"pii": self.options.pii, "salt": self.options.pii_salt}
+        rows = self.con.sql(fastsql.CONV, params={**pii, "text_spec": _TEXT_SPEC})
+        conv = rows.to_arrow_table()
+        if every_line:
+            return conv
+        specs = {"spec": _SPEC, "customer_spec": _CUSTOMER_SPEC}
+        other = self.con.sql(fastsql.CONV_OTHER, params={**pii, **specs}).to_arrow_table()
+        return pa.concat_tables([conv, other.cast(conv.schema)])
 
     def _fallback(self, chunk: LineChunk) -> Fallback:
         flagged = self.con.sql(
@@ -168,6 +172,25 @@ def _with_python(sql: pa.Table, python: pa.Table, won: pa.ChunkedArray) -> pa.Ta
     """The SQL's rows and those of the Python reference's lines that won the merge."""
     python = python.filter(pc.is_in(python[CAND], won))  # losers and other dates
     return pa.concat_tables([sql, python]) if python.num_rows else sql
+
+
+def _sql_tables(conv: pa.Table, winners: pa.Table) -> dict[str, pa.Table]:
+    """The four tables of the winning rows of ``conv`` (``fastsql.CONV``'s result), whose
+    ``winners`` (``cand``, ``business_date``) the SQL chose."""
+    won = pc.is_in(conv["cand"], winners["cand"])
+    rows = conv if pc.all(won).as_py() else conv.filter(won)  # copying lists costs
+    own = [name for name in TABLES["orders"].names if name != "business_date"]
+    columns = {name: rows[name] for name in own} | {
+        "business_date": winners["business_date"].take(pc.index_in(rows["cand"], winners["cand"])),
+        CAND: rows["cand"],
+        "items": rows["items"],
+        "payments": rows["payments"],
+    }
+    orders = pa.table(columns)
+    schemas = {name: with_cand(schema) for name, schema in TABLES.items()}
+    tables = child_tables(orders, schemas)
+    tables["orders"] = conform(orders.drop_columns(["items", "payments"]), schemas["orders"])
+    return tables
 
 
 def _minutes(cutoff: dt.time) -> int:
