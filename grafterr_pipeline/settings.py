@@ -147,7 +147,8 @@ class Settings:
             object.__setattr__(self, "base_url", self.base_url + "/")
         if not 1 <= self.page_size <= self.api.max_page_size:
             raise ConfigurationError(
-                f"page size {self.page_size} is outside 1..{self.api.max_page_size}"
+                f"GRAFTERR_PAGE_SIZE={self.page_size} is outside 1..{self.api.max_page_size}, "
+                "the most the API serves per page"
             )
         if self.warehouse_uri is not None:
             Location.parse(self.warehouse_uri)  # an unsupported scheme fails here, named

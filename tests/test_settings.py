@@ -67,6 +67,9 @@ def test_local_environment_needs_a_base_url() -> None:
         ("GRAFTERR_BUSINESS_DAY_CUTOFF", "4am"),
         ("GRAFTERR_ENVIRONMENT", "staging"),
         ("GRAFTERR_PII", "maybe"),
+        ("GRAFTERR_PAGE_SIZE", "500"),
+        ("GRAFTERR_PAGE_SIZE", "0"),
+        ("GRAFTERR_PAGE_SIZE", "many"),
     ],
 )
 def test_malformed_setting_is_refused_naming_it(name: str, value: str) -> None:

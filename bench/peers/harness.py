@@ -25,12 +25,16 @@ from grafterr_pipeline.businessdate import pull_window
 from grafterr_pipeline.sandbox import GroundTruth, ground_truth
 from grafterr_pipeline.sandbox.data import OrderBook
 
-__all__ = ["Run", "main", "run_one"]
+__all__ = ["Run", "main", "parse_args", "report_path", "run_one"]
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_DATES = 5
 DEFAULT_TIMEOUT = 300.0
+# The committed report is the full run only; a partial one (some scenarios or contenders, other
+# dates) would drop the rest of its tables, so it goes to the git-ignored bench/out.
+FULL_REPORT = REPO / "bench" / "results.md"
+PARTIAL_REPORT = REPO / "bench" / "out" / "peers-results.md"
 
 
 @dataclass(frozen=True)
@@ -93,7 +97,7 @@ def run_one(
     return Run(scenario, contender, outcome, traffic, scores, load_average)
 
 
-def _parse(argv: list[str]) -> argparse.Namespace:
+def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench peers", description=__doc__)
     parser.add_argument(
         "--dates",
@@ -122,8 +126,9 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--output",
         type=Path,
-        default=REPO / "bench" / "results.md",
-        help="where to write the report (default bench/results.md)",
+        default=None,
+        help="where to write the report (default bench/results.md for a full run, "
+        "bench/out/peers-results.md when --scenario, --contender or --dates narrows it)",
     )
     parser.add_argument(
         "--keep", type=Path, default=None, help="keep each run's files and log under this directory"
@@ -131,9 +136,18 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)  # fmt: skip
 
 
+def report_path(args: argparse.Namespace) -> Path:
+    """Where the report goes: ``--output``, else the committed one only for a full run."""
+    if args.output is not None:
+        return args.output
+    partial = args.scenario or args.contender or args.dates != DEFAULT_DATES
+    return PARTIAL_REPORT if partial else FULL_REPORT
+
+
 def main(argv: list[str]) -> int:
     """Run the selected scenarios and contenders and write the report; 0 once written."""
-    args = _parse(argv)
+    args = parse_args(argv)
+    output = report_path(args)
     logging.basicConfig(level=logging.WARNING)
     dates = business_dates(args.dates)
     scenarios = [s for s in SCENARIOS if not args.scenario or s.name in args.scenario]
@@ -149,8 +163,9 @@ def main(argv: list[str]) -> int:
                               timeout=args.timeout)  # fmt: skip
             runs.append(run)
             print(_progress(run), flush=True)
-    write_report(runs, dates, args.output, argv=argv)
-    print(f"wrote {args.output}")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    write_report(runs, dates, output, argv=argv)
+    print(f"wrote {output}")
     return 0
 
 

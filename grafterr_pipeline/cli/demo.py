@@ -14,9 +14,9 @@ from grafterr_pipeline.cli.run import DayResult, materialise_dates
 from grafterr_pipeline.cli.sql import format_result
 from grafterr_pipeline.errors import GrafterrError
 from grafterr_pipeline.sandbox import SandboxConfig, SandboxServer, pipeline_environment
-from grafterr_pipeline.warehouse import Warehouse
+from grafterr_pipeline.warehouse import QueryResult, Warehouse
 
-__all__ = ["DEMO_SUMMARY_SQL", "last_business_dates", "run_demo"]
+__all__ = ["DEMO_SUMMARY_SQL", "demo_summary", "last_business_dates", "run_demo"]
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +27,7 @@ SELECT business_date, channel, currency, sum(orders) AS orders, sum(items) AS it
        sum(gross_revenue) AS gross_revenue, sum(refunds) AS refunds,
        sum(net_revenue) AS net_revenue
 FROM daily_sales
+WHERE business_date BETWEEN ? AND ?
 GROUP BY ALL
 ORDER BY business_date, channel, currency
 """
@@ -36,6 +37,11 @@ def last_business_dates(days: int, *, timezone: str, cutoff: dt.time) -> list[dt
     """The ``days`` most recent business dates that have closed, oldest first."""
     today = business_date_of(dt.datetime.now(dt.UTC), timezone, cutoff)
     return [today - dt.timedelta(days=back) for back in range(days, 0, -1)]
+
+
+def demo_summary(warehouse: Warehouse, dates: list[dt.date]) -> QueryResult:
+    """Orders and revenue of ``dates`` only: the data root may hold days from earlier runs."""
+    return warehouse.query(DEMO_SUMMARY_SQL, [min(dates), max(dates)])
 
 
 def _point_at_sandbox(server: SandboxServer, config: SandboxConfig, data_dir: Path) -> None:
@@ -71,7 +77,7 @@ def run_demo(*, days: int = 7, seed: int = 7, data_dir: str | None = None) -> in
         )
     warehouse = Warehouse(root)
     print("\norders and revenue per business date, channel and currency (from daily_sales):")
-    format_result(warehouse.query(DEMO_SUMMARY_SQL), "table", sys.stdout)
+    format_result(demo_summary(warehouse, dates), "table", sys.stdout)
     print(f"\nDuckDB database: {warehouse.database}")
     print('query it with: .venv/bin/grafterr-pipeline sql "SELECT * FROM daily_sales LIMIT 5"')
     print(f"done in {time.monotonic() - started:.1f}s; see the runs with `make ui`")

@@ -16,7 +16,7 @@ import duckdb
 
 from grafterr_pipeline.warehouse import QueryResult, Reader, Warehouse
 
-__all__ = ["format_result", "run_sql"]
+__all__ = ["format_result", "run_sql", "statements"]
 
 
 def _cell(value: Any) -> str:
@@ -61,6 +61,43 @@ def _warehouse(data_dir: str | None) -> Warehouse:
     return Warehouse(root, os.environ.get("GRAFTERR_WAREHOUSE_URI") or None)
 
 
+def statements(sql: str) -> list[str]:
+    """Each statement in ``sql``, in order; none for blanks, comments or a lone ``;``.
+
+    DuckDB's own parser splits them, so a ``;`` inside a string or a comment is no boundary; a
+    syntax error anywhere raises DuckDB's ``ParserException`` before anything runs.
+    """
+    with duckdb.connect() as con:
+        return [statement.query for statement in con.extract_statements(sql)]
+
+
+def _run_script(reader: Reader, sql: str, output: str) -> bool | None:
+    """Run every statement in ``sql`` and print each result set in order.
+
+    Stops at the first statement DuckDB rejects (``False``), as ``duckdb -bail`` does: what
+    follows a failed statement often depends on it. ``None`` when there was nothing to run.
+    """
+    try:
+        texts = statements(sql)
+    except duckdb.Error as err:
+        print(f"error: {err}", file=sys.stderr)
+        return False
+    printed = False
+    for text in texts:
+        try:
+            result = reader.query(text)
+        except duckdb.Error as err:
+            print(f"error: {err}", file=sys.stderr)
+            return False
+        if not result.columns:
+            continue
+        if printed and output == "table":
+            sys.stdout.write("\n")
+        format_result(result, output, sys.stdout)
+        printed = True
+    return True if texts else None
+
+
 def _read_statement(reader: Reader, output: str) -> bool:
     """Read lines up to one ending in ``;`` and run them; ``False`` at end of input."""
     buffer = ""
@@ -72,7 +109,7 @@ def _read_statement(reader: Reader, output: str) -> bool:
             return False
         buffer += line + "\n"
         if buffer.strip().endswith(";"):
-            _run_one(reader, buffer, output)
+            _run_script(reader, buffer, output)
             return True
 
 
@@ -86,24 +123,29 @@ def _prompt(warehouse: Warehouse, output: str) -> int:
     return 0
 
 
-def _run_one(reader: Reader, sql: str, output: str) -> bool:
-    try:
-        result = reader.query(sql)
-    except duckdb.Error as err:
-        print(f"error: {err}", file=sys.stderr)
-        return False
-    format_result(result, output, sys.stdout)
-    return True
+def _script(warehouse: Warehouse, source: TextIO, output: str) -> int:
+    # Standard input is a file or a pipe: no banner or prompt pollutes the answer, the last
+    # statement needs no ';', and a failure shows in the exit status.
+    with warehouse.reader() as reader:
+        return 1 if _run_script(reader, source.read(), output) is False else 0
 
 
 def run_sql(sql: str | None, *, output: str = "table", data_dir: str | None = None) -> int:
-    """Run ``sql`` (or a prompt when it is ``None``); 1 when DuckDB rejects the query.
+    """Run ``sql``, or what standard input holds; 1 when DuckDB rejects a statement.
 
-    The database is attached read-only for each statement only, so a prompt left open never
-    keeps the pipeline from refreshing the views.
+    Without ``sql``, a terminal gets an interactive prompt and anything else (a pipe, a file)
+    is read to its end and run as one script. Each statement's result set is printed in turn;
+    the first statement DuckDB rejects stops the rest. The database is attached read-only for
+    each statement only, so a prompt left open never keeps the pipeline from refreshing the
+    views.
     """
     warehouse = _warehouse(data_dir)
     if sql is None:
-        return _prompt(warehouse, output)
+        if sys.stdin.isatty():
+            return _prompt(warehouse, output)
+        return _script(warehouse, sys.stdin, output)
     with warehouse.reader() as reader:
-        return 0 if _run_one(reader, sql, output) else 1
+        ran = _run_script(reader, sql, output)
+    if ran is None:
+        print("nothing to run: the query holds no SQL statement", file=sys.stderr)
+    return 1 if ran is False else 0

@@ -184,6 +184,8 @@ class Reader:
         try:
             con.execute(f"USE {_ALIAS}")
             cursor = con.execute(sql, params or [])
+            if cursor is None:  # the text held no statement: blanks, comments, a lone ';'
+                return QueryResult([], [])
             columns = [d[0] for d in cursor.description or []]
             return QueryResult(columns, cursor.fetchall())
         finally:

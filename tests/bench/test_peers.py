@@ -12,6 +12,7 @@ import requests
 
 from bench.__main__ import main as bench_main
 from bench.peers.correctness import OrderRow, Tables, score
+from bench.peers.harness import parse_args, report_path
 from bench.peers.measure import run_measured
 from bench.peers.sandbox import CountingSandbox, Traffic
 from grafterr_pipeline.sandbox import SandboxConfig, ground_truth
@@ -128,3 +129,25 @@ def test_peak_memory_adds_up_every_process_of_the_contender(tmp_path: Path) -> N
     assert outcome.ok
     assert outcome.processes == 3
     assert outcome.peak_rss_mib > 60 + 2 * 80
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        ([], "bench/results.md"),
+        (["--scenario", "clean"], "bench/out/peers-results.md"),
+        (["--contender", "pipeline"], "bench/out/peers-results.md"),
+        (["--dates", "2"], "bench/out/peers-results.md"),
+    ],
+    ids=["full", "one-scenario", "one-contender", "other-dates"],
+)
+def test_only_a_full_peers_run_replaces_the_committed_report(
+    argv: list[str], expected: str
+) -> None:
+    repo = Path(__file__).resolve().parents[2]
+
+    path = report_path(parse_args(argv))
+    chosen = report_path(parse_args([*argv, "--output", "mine.md"]))
+
+    assert path == repo / expected
+    assert chosen == Path("mine.md")
