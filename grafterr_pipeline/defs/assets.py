@@ -12,6 +12,7 @@ is pulled as one (see :mod:`grafterr_pipeline.pulls`), so each order is read onc
 import warnings
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 from dagster import (
     AssetExecutionContext,
@@ -41,7 +42,7 @@ from grafterr_pipeline.steps import (
 )
 from grafterr_pipeline.webhooks.reconcile import sources_metadata
 
-__all__ = ["API_POOL", "BACKFILL_POLICY", "build_assets"]
+__all__ = ["API_POOL", "BACKFILL_POLICY", "MAX_DATES_PER_RUN", "build_assets", "inbox_kind"]
 
 # Assets that call Grafterr share this Dagster concurrency pool; dagster.yaml sets its limit.
 API_POOL = "grafterr_api"
@@ -63,8 +64,15 @@ _TABLE_DESCRIPTIONS = {
 }
 
 
-def build_assets(partitions: PartitionsDefinition) -> list:
-    """The assets, over ``partitions``."""
+def inbox_kind(inbox_url: str | None) -> str:
+    """The Dagster kind of the webhook inbox ``GRAFTERR_INBOX_URL`` names: the SQLite file
+    unless it is a PostgreSQL URL (a malformed one is refused when the inbox is opened)."""
+    scheme = urlsplit((inbox_url or "").strip()).scheme.lower()
+    return "postgres" if scheme in ("postgres", "postgresql") else "sqlite"
+
+
+def build_assets(partitions: PartitionsDefinition, *, inbox_kind: str = "sqlite") -> list:
+    """The assets, over ``partitions``; ``webhook_deltas`` is labelled with ``inbox_kind``."""
 
     @asset(
         partitions_def=partitions,
@@ -99,7 +107,7 @@ def build_assets(partitions: PartitionsDefinition) -> list:
         backfill_policy=BACKFILL_POLICY,
         group_name="ingest",
         owners=_OWNERS,
-        kinds={"python", "sqlite"},
+        kinds={"python", inbox_kind},
         tags={"layer": "ingest"},
     )
     def webhook_deltas(
