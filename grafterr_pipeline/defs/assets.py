@@ -85,8 +85,12 @@ def build_assets(partitions: PartitionsDefinition, *, inbox_kind: str = "sqlite"
     )
     def raw_orders(context: AssetExecutionContext, grafterr: GrafterrResource) -> MaterializeResult:
         """One line per API page of the business date's pull window, as Grafterr sent it,
-        gzipped under `data/raw/`; its metadata holds the client's request, retry and 429
-        counts (in a range, for the slice of the pull that starts at the date's window)."""
+        gzipped under `data/raw/`. Its metadata holds the client's figures (requests, retries,
+        429s, pages, orders) for the part of the pull between `stats_from` and `stats_to`:
+        the whole window for a date run alone; in a range, the date's own slice, from its
+        window start to the next date's (the last date's runs to its window end), so the
+        figures add up over the range without counting a request twice. `orders` there is
+        what that slice returned, not the orders of the date's window."""
         settings = grafterr.settings()
         with grafterr.client() as client:
             summaries = pull_raw_dates(settings, client, partition_dates(context))
@@ -96,6 +100,8 @@ def build_assets(partitions: PartitionsDefinition, *, inbox_kind: str = "sqlite"
                 **summary.stats.as_metadata(),
                 "window_from": start.isoformat(),
                 "window_to": end.isoformat(),
+                "stats_from": summary.stats_window[0].isoformat(),
+                "stats_to": summary.stats_window[1].isoformat(),
                 "bytes": MetadataValue.int(summary.bytes),
                 "path": MetadataValue.path(str(summary.path)),
             }
