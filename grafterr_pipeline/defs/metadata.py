@@ -79,6 +79,9 @@ def orders_metadata(orders: pa.Table, payments: pa.Table) -> dict[str, Any]:
     )
     gross = _by_currency(kept, "currency", "total")
     currency_of = dict(zip(kept["order_id"].to_pylist(), kept["currency"].to_pylist(), strict=True))
+    # A refund is in its order's currency; only the two columns needed are kept, so the
+    # appended one cannot clash with a column of the payments table.
+    refunded = refunded.select(["order_id", "amount"])
     refunded = refunded.append_column(
         "currency",
         pa.array([currency_of[o] for o in refunded["order_id"].to_pylist()], pa.string()),
