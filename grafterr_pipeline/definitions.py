@@ -16,7 +16,7 @@ from typing import TypeVar
 from dagster import Definitions, EnvVar, define_asset_job
 
 from grafterr_pipeline.businessdate import parse_cutoff
-from grafterr_pipeline.defs.assets import build_assets
+from grafterr_pipeline.defs.assets import MAX_DATES_PER_RUN, build_assets, inbox_kind
 from grafterr_pipeline.defs.checks import build_table_checks
 from grafterr_pipeline.defs.freshness import build_freshness_check, build_freshness_schedule
 from grafterr_pipeline.defs.partitions import business_date_partitions
@@ -67,11 +67,14 @@ def build_definitions(env: Mapping[str, str] | None = None) -> Definitions:
         timezone=timezone,
         cutoff=cutoff,
     )
-    assets = build_assets(partitions)
+    assets = build_assets(partitions, inbox_kind=inbox_kind(env.get("GRAFTERR_INBOX_URL")))
     job = define_asset_job(
         "grafterr_orders_job",
         selection=assets,
-        description="Pulls, merges, normalises and lands one business date of Grafterr orders.",
+        description=(
+            "Pulls, merges, normalises and lands Grafterr orders for a range of business "
+            f"dates: one date, or up to {MAX_DATES_PER_RUN} consecutive dates pulled as one."
+        ),
     )
     grafterr = GrafterrResource(
         environment=env.get("GRAFTERR_ENVIRONMENT") or "local",

@@ -38,12 +38,17 @@ Window = tuple[dt.datetime, dt.datetime]
 class RawPullSummary:
     """What one partition's pull fetched and where it is stored.
 
-    ``stats`` are those of the date's own slice (its whole window when pulled alone).
+    ``stats`` are the client's figures for the date's own slice, ``stats_window``: from the
+    date's window start to the next date's window start (to its own window end for the last
+    date of a range, or a date pulled alone). Added up over a range's dates they count every
+    request and order once; a date's ``orders`` is thus not the number of orders its window
+    holds, which its stored pages (and ``merged_orders``) give.
     """
 
     business_date: dt.date
     window: Window
     stats: PullStats
+    stats_window: Window
     path: Path
     bytes: int
 
@@ -128,21 +133,26 @@ def _store(
         pages += part.pages if plan.covers(day, n) else _within(part.pages, settings, start, end)
     # The date's figures are those of the slice that starts at its window, the one it alone
     # needed: added up over the dates of a range, they count every request once.
-    stats = parts[0].stats
+    stats, covered = parts[0].stats, plan.slices[plan.slices_of(day)[0]]
     manifest = {
         "business_date": day.isoformat(),
         "window": {"from": start.isoformat(), "to": end.isoformat()},
         "date_field": settings.api.field_created_at,
         # The earliest read: an order heard of before it should be on these pages.
         "pulled_at": min(part.pulled_at for part in parts).isoformat(),
+        # Every slice that overlaps the window; of one it only partly covers, just the pages
+        # holding an order of the window are stored.
         "slices": [
             {"from": a.isoformat(), "to": b.isoformat()}
             for a, b in (plan.slices[n] for n in plan.slices_of(day))
         ],
         "stats": stats.as_metadata(),
+        "stats_cover": {"from": covered[0].isoformat(), "to": covered[1].isoformat()},
     }
     size = write_raw_pull(settings.data_dir, day, pages, manifest)
-    return RawPullSummary(day, (start, end), stats, RawPull(settings.data_dir, day).pages, size)
+    return RawPullSummary(
+        day, (start, end), stats, covered, RawPull(settings.data_dir, day).pages, size
+    )
 
 
 def _within(

@@ -92,3 +92,12 @@ def test_a_range_stores_every_order_of_each_window_and_reads_each_once(
         assert _stored_ids(tmp_path, day) == _window_ids(day), day
     assert slices == [3, 1]
     assert orders == len(_window_ids(WEEK[0], WEEK[-1]))
+    # And each date says which part of the pull its figures cover: its own slice.
+    plan = plan_slices(WEEK, CUTOFF)
+    for n, (day, summary) in enumerate(zip(WEEK, summaries, strict=True)):
+        covered = read_raw_manifest(tmp_path, day)["stats_cover"]
+        assert summary.stats_window == plan.slices[n], day
+        assert covered == {
+            "from": plan.slices[n][0].isoformat(),
+            "to": plan.slices[n][1].isoformat(),
+        }

@@ -12,6 +12,7 @@ is pulled as one (see :mod:`grafterr_pipeline.pulls`), so each order is read onc
 import warnings
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 from dagster import (
     AssetExecutionContext,
@@ -41,7 +42,7 @@ from grafterr_pipeline.steps import (
 )
 from grafterr_pipeline.webhooks.reconcile import sources_metadata
 
-__all__ = ["API_POOL", "BACKFILL_POLICY", "build_assets"]
+__all__ = ["API_POOL", "BACKFILL_POLICY", "MAX_DATES_PER_RUN", "build_assets", "inbox_kind"]
 
 # Assets that call Grafterr share this Dagster concurrency pool; dagster.yaml sets its limit.
 API_POOL = "grafterr_api"
@@ -63,8 +64,15 @@ _TABLE_DESCRIPTIONS = {
 }
 
 
-def build_assets(partitions: PartitionsDefinition) -> list:
-    """The assets, over ``partitions``."""
+def inbox_kind(inbox_url: str | None) -> str:
+    """The Dagster kind of the webhook inbox ``GRAFTERR_INBOX_URL`` names: the SQLite file
+    unless it is a PostgreSQL URL (a malformed one is refused when the inbox is opened)."""
+    scheme = urlsplit((inbox_url or "").strip()).scheme.lower()
+    return "postgres" if scheme in ("postgres", "postgresql") else "sqlite"
+
+
+def build_assets(partitions: PartitionsDefinition, *, inbox_kind: str = "sqlite") -> list:
+    """The assets, over ``partitions``; ``webhook_deltas`` is labelled with ``inbox_kind``."""
 
     @asset(
         partitions_def=partitions,
@@ -77,8 +85,12 @@ def build_assets(partitions: PartitionsDefinition) -> list:
     )
     def raw_orders(context: AssetExecutionContext, grafterr: GrafterrResource) -> MaterializeResult:
         """One line per API page of the business date's pull window, as Grafterr sent it,
-        gzipped under `data/raw/`; its metadata holds the client's request, retry and 429
-        counts (in a range, for the slice of the pull that starts at the date's window)."""
+        gzipped under `data/raw/`. Its metadata holds the client's figures (requests, retries,
+        429s, pages, orders) for the part of the pull between `stats_from` and `stats_to`:
+        the whole window for a date run alone; in a range, the date's own slice, from its
+        window start to the next date's (the last date's runs to its window end), so the
+        figures add up over the range without counting a request twice. `orders` there is
+        what that slice returned, not the orders of the date's window."""
         settings = grafterr.settings()
         with grafterr.client() as client:
             summaries = pull_raw_dates(settings, client, partition_dates(context))
@@ -88,6 +100,8 @@ def build_assets(partitions: PartitionsDefinition) -> list:
                 **summary.stats.as_metadata(),
                 "window_from": start.isoformat(),
                 "window_to": end.isoformat(),
+                "stats_from": summary.stats_window[0].isoformat(),
+                "stats_to": summary.stats_window[1].isoformat(),
                 "bytes": MetadataValue.int(summary.bytes),
                 "path": MetadataValue.path(str(summary.path)),
             }
@@ -99,7 +113,7 @@ def build_assets(partitions: PartitionsDefinition) -> list:
         backfill_policy=BACKFILL_POLICY,
         group_name="ingest",
         owners=_OWNERS,
-        kinds={"python", "sqlite"},
+        kinds={"python", inbox_kind},
         tags={"layer": "ingest"},
     )
     def webhook_deltas(

@@ -122,7 +122,10 @@ def build_table_checks(partitions: PartitionsDefinition) -> list[AssetChecksDefi
             "arithmetic_holds",
             arithmetic_breaks,
             "breaking the arithmetic",
-            "Fails, naming them, when an order's lines, subtotal, total or (if completed) "
-            "payments disagree by more than a penny, by the sandbox's stated arithmetic.",
+            "Fails, naming them, when an order's money disagrees by more than a penny: each "
+            "line_total must be quantity x (unit price + modifiers) - discount, the active "
+            "lines must add up to the subtotal, the total must be subtotal - discount + "
+            "service charge + tip, and a completed order's captured less refunded payments must "
+            "equal its total.",
         ),
     ]

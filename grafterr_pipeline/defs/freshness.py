@@ -66,7 +66,7 @@ def build_freshness_schedule(check: AssetChecksDefinition) -> ScheduleDefinition
         name="hourly_freshness_check",
         job=job,
         cron_schedule="17 * * * *",
-        default_status=DefaultScheduleStatus.STOPPED,
+        default_status=DefaultScheduleStatus.RUNNING,
         description="Hourly: checks that the newest business date landed is under 30 hours old.",
         tags={"layer": "warehouse"},
     )

@@ -23,6 +23,7 @@ PREVIEW_COLUMNS: dict[str, list[str]] = {
 }
 
 _PREVIEW_ROWS = 5
+_ZERO = Decimal("0.00")  # money keeps two decimals, zero included
 
 
 def partition_metadata(written: WrittenPartition, table: pa.Table) -> dict[str, Any]:
@@ -46,16 +47,23 @@ def markdown_preview(table: pa.Table, *, columns: list[str] | None = None) -> Me
     return MetadataValue.md("\n".join(lines))
 
 
-def _money(table: pa.Table, column: str) -> Decimal:
-    total = pc.sum(table[column]).as_py() if table.num_rows else None
-    return total or Decimal("0")
+def _by_currency(table: pa.Table, key: str, column: str) -> dict[str, Decimal]:
+    """The exact sum of ``column`` per value of ``key`` (``unknown`` for a missing key)."""
+    sums: dict[str, Decimal] = {}
+    for name, amount in zip(table[key].to_pylist(), table[column].to_pylist(), strict=True):
+        group = name or "unknown"
+        sums[group] = sums.get(group, _ZERO) + (amount or _ZERO)
+    return sums
 
 
 def orders_metadata(orders: pa.Table, payments: pa.Table) -> dict[str, Any]:
-    """Orders per channel, gross and net revenue of a day's ``orders`` and ``payments``.
+    """Orders per channel, and gross revenue, refunds and net revenue per currency.
 
-    Revenue counts completed and refunded orders, as the ``daily_sales`` view does; net revenue
-    is gross less the refunded payments of those orders.
+    Revenue counts completed and refunded orders, as the ``daily_sales`` view does; refunds are
+    the refunded payments of those orders, in the order's currency. Money is never added across
+    currencies nor turned into a float: ``revenue`` is a table of exact decimals, and
+    ``gross_revenue_<CUR>_hundredths`` / ``net_revenue_<CUR>_hundredths`` are whole hundredths
+    of the currency unit (the warehouse keeps two decimals), exact and plottable per currency.
     """
     metadata: dict[str, Any] = {}
     channels = pc.value_counts(orders["channel"]).to_pylist() if orders.num_rows else []
@@ -69,7 +77,30 @@ def orders_metadata(orders: pa.Table, payments: pa.Table) -> dict[str, Any]:
             pc.is_in(payments["order_id"], kept["order_id"]),
         )
     )
-    gross, refunds = _money(kept, "total"), _money(refunded, "amount")
-    metadata["gross_revenue"] = MetadataValue.float(float(gross))
-    metadata["net_revenue"] = MetadataValue.float(float(gross - refunds))
+    gross = _by_currency(kept, "currency", "total")
+    currency_of = dict(zip(kept["order_id"].to_pylist(), kept["currency"].to_pylist(), strict=True))
+    # A refund is in its order's currency; only the two columns needed are kept, so the
+    # appended one cannot clash with a column of the payments table.
+    refunded = refunded.select(["order_id", "amount"])
+    refunded = refunded.append_column(
+        "currency",
+        pa.array([currency_of[o] for o in refunded["order_id"].to_pylist()], pa.string()),
+    )
+    refunds = _by_currency(refunded, "currency", "amount")
+    lines = ["| currency | gross | refunds | net |", "|---|---|---|---|"]
+    for currency in sorted(gross):
+        spent, back = gross[currency], refunds.get(currency, _ZERO)
+        lines.append(f"| {currency} | {spent} | {back} | {spent - back} |")
+        metadata[f"gross_revenue_{currency}_hundredths"] = MetadataValue.int(_hundredths(spent))
+        metadata[f"net_revenue_{currency}_hundredths"] = MetadataValue.int(
+            _hundredths(spent - back)
+        )
+    metadata["revenue"] = MetadataValue.md("\n".join(lines))
     return metadata
+
+
+def _hundredths(amount: Decimal) -> int:
+    scaled = amount * 100
+    if scaled != scaled.to_integral_value():
+        raise ValueError(f"{amount} has more than two decimals")
+    return int(scaled)

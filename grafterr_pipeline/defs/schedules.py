@@ -45,7 +45,7 @@ def build_daily_schedule(
         job=job,
         cron_schedule=f"{fire.minute} {fire.hour} * * *",
         execution_timezone=timezone,
-        default_status=DefaultScheduleStatus.STOPPED,
+        default_status=DefaultScheduleStatus.RUNNING,
         description=(
             f"Daily at {fire:%H:%M} {timezone}: rebuilds, in one run, the business date that just "
             f"closed and the {lookback_days} before it, which late refunds and cancellations may "

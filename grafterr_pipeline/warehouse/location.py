@@ -1,11 +1,11 @@
 """Where the Parquet tables live: a local folder or an object store, named by one URI.
 
-``GRAFTERR_WAREHOUSE_URI`` is a plain path (``data/warehouse``), a ``file://`` URI or an object
-store URI such as ``s3://bucket/prefix``. Both local forms resolve, through
-``pyarrow.fs.FileSystem.from_uri``, to the same ``LocalFileSystem`` and absolute path, so they
-share one code path; an object store gets pyarrow's own filesystem (credentials from the AWS
-default chain) and, on the DuckDB side, the ``httpfs`` extension with a ``credential_chain``
-secret that reads the same chain.
+``GRAFTERR_WAREHOUSE_URI`` is a plain path (``data/warehouse``), a ``file://`` URI or an S3
+URI, ``s3://bucket/prefix``; ``gs://`` and ``gcs://`` are refused (see :data:`REMOTE_SCHEMES`).
+Both local forms resolve, through ``pyarrow.fs.FileSystem.from_uri``, to the same
+``LocalFileSystem`` and absolute path, so they share one code path; S3 gets pyarrow's own
+filesystem (credentials from the AWS default chain) and, on the DuckDB side, the ``httpfs``
+extension with a ``credential_chain`` secret that reads the same chain.
 """
 
 from __future__ import annotations
@@ -24,8 +24,10 @@ __all__ = ["REMOTE_SCHEMES", "Location", "glob_escape"]
 
 logger = logging.getLogger(__name__)
 
-# Object stores DuckDB's httpfs reads and pyarrow writes.
-REMOTE_SCHEMES = frozenset({"s3", "gs", "gcs"})
+# Object stores DuckDB's httpfs reads and pyarrow writes. Only S3: DuckDB is given an S3
+# credential_chain secret (warehouse/duck.py) and nothing that reads Google's credentials.
+REMOTE_SCHEMES = frozenset({"s3"})
+_GOOGLE_SCHEMES = frozenset({"gs", "gcs"})
 
 
 def glob_escape(path: str) -> str:
@@ -51,6 +53,12 @@ class Location:
             # A file:// URI percent-encodes its path (RFC 8089): file:///a%20b is "/a b".
             path = Path(unquote(urlparse(text).path) if scheme == "file" else text)
             return cls(path.resolve().as_uri())
+        if scheme in _GOOGLE_SCHEMES:
+            raise ConfigurationError(
+                f"GRAFTERR_WAREHOUSE_URI={text!r}: Google Cloud Storage is not supported: the "
+                "warehouse's readers only hold AWS credentials (the S3 credential chain); use a "
+                "local path, a file:// URI or s3://bucket/prefix"
+            )
         if scheme not in REMOTE_SCHEMES:
             allowed = ", ".join(sorted(REMOTE_SCHEMES))
             raise ConfigurationError(

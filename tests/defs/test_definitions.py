@@ -190,3 +190,41 @@ def test_the_warehouse_uri_reaches_the_assets_resource(tmp_path: Path) -> None:
     resource = defs.resources["grafterr"]
 
     assert resource.warehouse_uri == uri
+
+
+def test_the_daily_and_freshness_schedules_run_once_a_daemon_is_up() -> None:
+    defs = build_definitions(ENV)
+
+    for name in ("daily_grafterr_orders", "hourly_freshness_check"):
+        assert defs.resolve_schedule_def(name).default_status == dg.DefaultScheduleStatus.RUNNING
+
+
+def test_the_job_says_it_covers_up_to_a_month_of_dates() -> None:
+    description = build_definitions(ENV).resolve_job_def("grafterr_orders_job").description
+
+    assert "one business date" not in description
+    assert "31" in description
+
+
+@pytest.mark.parametrize(
+    ("inbox_url", "kind"),
+    [
+        ("", "sqlite"),
+        ("sqlite:///tmp/inbox.sqlite3", "sqlite"),
+        ("postgresql://u@h/db", "postgres"),
+    ],
+)
+def test_webhook_deltas_is_labelled_with_the_inbox_it_reads(inbox_url: str, kind: str) -> None:
+    graph = build_definitions({**ENV, "GRAFTERR_INBOX_URL": inbox_url}).resolve_asset_graph()
+
+    kinds = graph.get(dg.AssetKey("webhook_deltas")).kinds
+
+    assert kind in kinds
+    assert not ({"sqlite", "postgres"} - {kind}) & kinds
+
+
+def test_no_check_description_speaks_of_the_sandbox() -> None:
+    graph = build_definitions(ENV).resolve_asset_graph()
+
+    for key in graph.asset_check_keys:
+        assert "sandbox" not in graph.get(key).description.lower(), key

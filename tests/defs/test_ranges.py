@@ -76,6 +76,13 @@ def test_each_partition_gets_its_own_materialisation_and_window(
 
     assert sorted(windows) == [d.isoformat() for d in DATES]
     assert len({m["window_from"].value for m in windows.values()}) == len(DATES)
+    # The client's figures say which part of the range's pull they cover: the date's own slice,
+    # from its window start to the next date's, the last date's to its window end.
+    ordered = [windows[d.isoformat()] for d in DATES]
+    for this, following in zip(ordered, [*ordered[1:], None], strict=True):
+        assert this["stats_from"].value == this["window_from"].value
+        end = following["window_from"] if following else this["window_to"]
+        assert this["stats_to"].value == end.value
 
 
 def test_each_check_judges_each_partition_of_the_range(

@@ -159,6 +159,13 @@ def test_an_unsupported_warehouse_uri_is_refused_by_name() -> None:
         Location.parse("ftp://x/y")
 
 
+@pytest.mark.parametrize("uri", ["gs://bucket/grafterr", "gcs://bucket/grafterr"])
+def test_google_cloud_storage_is_refused_saying_why(uri: str) -> None:
+    # DuckDB is only given an S3 credential_chain secret, so it could not read what was written.
+    with pytest.raises(ConfigurationError, match=r"Google Cloud Storage is not supported.*s3://"):
+        Location.parse(uri)
+
+
 def test_failed_write_leaves_the_previous_file_whole(tmp_path: Path) -> None:
     target = tmp_path / "t" / "data.json"
     atomic_write(target, lambda p: p.write_bytes(b"old"))
