@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
+import subprocess
+import sys
+import threading
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 from grafterr_pipeline.merge import Candidate
@@ -36,3 +41,32 @@ def normalised(business_date: dt.date, orders: Iterable[Mapping[str, Any]]) -> N
 def sandbox_day(business_date: dt.date) -> NormalisedDay:
     """The whole sandbox day ``business_date``, normalised (computed once per process)."""
     return normalised(business_date, sandbox_orders(business_date).values())
+
+
+class AnsweringProcess:
+    """A Python child that prints ``ready``, then one JSON answer per line, collected by a
+    thread as they come: left in the pipe, a few hundred answers fill it and the child blocks
+    on its next write, never exiting."""
+
+    def __init__(self, *args: str) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, *args],
+            cwd=Path(__file__).parents[2],
+            stdout=subprocess.PIPE,
+            text=True,
+            bufsize=1,
+        )
+        stdout = self.process.stdout
+        assert stdout is not None and stdout.readline().strip() == "ready"
+        self._lines: list[str] = []
+        self._drain = threading.Thread(target=self._lines.extend, args=(stdout,), daemon=True)
+        self._drain.start()
+
+    def poll(self) -> int | None:
+        return self.process.poll()
+
+    def answers(self, timeout: float = 60) -> list[dict[str, Any]]:
+        """Every answer, once the child has exited."""
+        self.process.wait(timeout=timeout)
+        self._drain.join(timeout=timeout)
+        return [json.loads(line) for line in self._lines]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import json
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -19,7 +18,13 @@ from grafterr_pipeline.errors import WarehouseError
 from grafterr_pipeline.normalise.day import NormalisedDay
 from grafterr_pipeline.warehouse import RetryPolicy, Warehouse
 from grafterr_pipeline.warehouse.summary import stale_months
-from tests.warehouse.helpers import DATES, normalised, sandbox_day, sandbox_orders
+from tests.warehouse.helpers import (
+    DATES,
+    AnsweringProcess,
+    normalised,
+    sandbox_day,
+    sandbox_orders,
+)
 from tests.warehouse.procs import save
 
 REPO = Path(__file__).parents[2]
@@ -73,14 +78,15 @@ def test_a_reader_in_a_loop_never_errs_nor_sees_a_partial_day_while_it_is_rewrit
     small, large = _versions()
     warehouse.land(small)
     warehouse.refresh_views()
-    reader = _spawn("-m", "tests.warehouse.procs", "reader", str(tmp_path), str(DAY), "2.5")
-    assert reader.stdout is not None and reader.stdout.readline().strip() == "ready"
+    reader = AnsweringProcess(
+        "-m", "tests.warehouse.procs", "reader", str(tmp_path), str(DAY), "2.5"
+    )
 
     rewrites = 0
     while reader.poll() is None:
         warehouse.land(large if rewrites % 2 == 0 else small)
         rewrites += 1
-    answers = [json.loads(line) for line in reader.stdout]
+    answers = reader.answers()
 
     assert rewrites >= 5 and len(answers) >= 5
     assert [a for a in answers if "error" in a] == []
@@ -150,15 +156,14 @@ def test_two_processes_landing_one_date_at_once_both_succeed_and_never_mix_versi
     for name, version in (("small", small), ("large", large)):
         save(version, tmp_path / name)
         sources.append(str(tmp_path / name))
-    reader = _spawn("-m", "tests.warehouse.procs", "reader", str(root), str(DAY), "4")
-    assert reader.stdout is not None and reader.stdout.readline().strip() == "ready"
+    reader = AnsweringProcess("-m", "tests.warehouse.procs", "reader", str(root), str(DAY), "4")
 
     landers = [
         _spawn("-m", "tests.warehouse.procs", "lander", str(root), str(DAY), source, "8")
         for source in sources
     ]
     outputs = [lander.communicate(timeout=120)[0] for lander in landers]
-    answers = [json.loads(line) for line in reader.communicate(timeout=60)[0].splitlines()]
+    answers = reader.answers()
 
     assert [lander.returncode for lander in landers] == [0, 0], outputs
     assert [o.count("landed") for o in outputs] == [8, 8]

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import json
 import shutil
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -24,7 +21,15 @@ from grafterr_pipeline.warehouse.parquet import write_partition
 from grafterr_pipeline.warehouse.summary import SUMMARY_DIR, stale_months
 from grafterr_pipeline.warehouse.swaplock import partition_lock
 from grafterr_pipeline.warehouse.views import DAILY_SALES_SQL
-from tests.warehouse.helpers import CONFIG, DATES, NOW, normalised, sandbox_day, sandbox_orders
+from tests.warehouse.helpers import (
+    CONFIG,
+    DATES,
+    NOW,
+    AnsweringProcess,
+    normalised,
+    sandbox_day,
+    sandbox_orders,
+)
 
 REPO = Path(__file__).parents[2]
 DAY = DATES[0]
@@ -111,16 +116,8 @@ def test_relanding_a_date_rebuilds_its_month_and_leaves_the_other_alone(tmp_path
     ).rows == [(300,)]
 
 
-def _sales_reader(root: Path, seconds: float, kind: str = "sales_reader") -> subprocess.Popen[str]:
-    reader = subprocess.Popen(
-        [sys.executable, "-m", "tests.warehouse.procs", kind, str(root), str(seconds)],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        text=True,
-        bufsize=1,
-    )
-    assert reader.stdout is not None and reader.stdout.readline().strip() == "ready"
-    return reader
+def _sales_reader(root: Path, seconds: float, kind: str = "sales_reader") -> AnsweringProcess:
+    return AnsweringProcess("-m", "tests.warehouse.procs", kind, str(root), str(seconds))
 
 
 def test_a_reader_in_a_loop_on_daily_sales_never_errs_nor_sees_a_partial_month(
@@ -141,7 +138,7 @@ def test_a_reader_in_a_loop_on_daily_sales_never_errs_nor_sees_a_partial_month(
     while reader.poll() is None:
         warehouse.land(large if rewrites % 2 == 0 else small)
         rewrites += 1
-    answers = [json.loads(line) for line in reader.stdout or []]
+    answers = reader.answers()
 
     assert rewrites >= 5 and len(answers) >= 5
     assert [a for a in answers if "error" in a] == []
@@ -150,7 +147,7 @@ def test_a_reader_in_a_loop_on_daily_sales_never_errs_nor_sees_a_partial_month(
     assert len(expected) == 2
 
 
-def test_a_bare_duckdb_client_never_counts_a_month_twice_nor_misses_a_date(
+def test_a_bare_duckdb_client_never_counts_a_month_twice_nor_reads_a_mix(
     tmp_path: Path,
 ) -> None:
     warehouse = Warehouse(tmp_path)
@@ -167,15 +164,19 @@ def test_a_bare_duckdb_client_never_counts_a_month_twice_nor_misses_a_date(
     while reader.poll() is None:
         warehouse.land(small if rewrites % 2 == 0 else large)
         rewrites += 1
-    answers = [json.loads(line) for line in reader.stdout or []]
+    answers = reader.answers()
     rows = {tuple(a["row"]) for a in answers if "row" in a}
     errors = [a["error"] for a in answers if "error" in a]
 
     assert rewrites >= 5
     assert rows == expected  # both versions seen, nothing else
-    # Without the swap lock a statement may list a file just before its month is swapped out:
-    # DuckDB then fails to open it (the package's readers retry); it never reads a mix.
-    assert all("no such file" in e.lower() or "cannot open" in e.lower() for e in errors)
+    # Without the swap lock a statement may list a folder or a file just before the month is
+    # swapped and its old version deleted: DuckDB then cannot open the file, or finds the folder
+    # empty (with other months beside it, the statement would silently lack this one; see
+    # docs/warehouse.md). The package's readers hold the lock and never do; none reads a mix.
+    allowed = ("no such file", "cannot open", "no files found")
+    unexpected = [e for e in errors if not any(text in e.lower() for text in allowed)]
+    assert not unexpected, unexpected
 
 
 _BARE_CHECK = "SELECT sum(orders), sum(net_revenue)::VARCHAR FROM daily_sales"
