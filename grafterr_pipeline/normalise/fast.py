@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -87,6 +88,26 @@ class ChunkTables:
     python_lines: int = 0
 
 
+@dataclass(frozen=True)
+class QueriedChunk:
+    """A chunk after :meth:`FastNormaliser.query`: it needs no connection to become
+    :class:`ChunkTables`, so :func:`iter_chunks` builds those beside the next chunk's query."""
+
+    conv: pa.Table
+    winners: pa.Table
+    won: pa.ChunkedArray
+    best: pa.Table
+    fallback: Fallback
+
+    def tables(self) -> ChunkTables:
+        """The four tables of the chunk's winning rows, its quarantine and merge keys."""
+        fallback = self.fallback
+        tables = _sql_tables(self.conv, self.winners)
+        python = {name: fallback.table(name, with_cand(TABLES[name])) for name in TABLES}
+        tables = {name: _with_python(tables[name], python[name], self.won) for name in TABLES}
+        return ChunkTables(tables, fallback.quarantine, self.best, fallback.lines)
+
+
 @dataclass
 class FastNormaliser:
     """A DuckDB connection set up to normalise chunks of one business date's staged lines."""
@@ -109,6 +130,10 @@ class FastNormaliser:
     def chunk(self, chunk: LineChunk, canonical: pa.BooleanArray | None = None) -> ChunkTables:
         """Validate, merge and tabulate one chunk; ``canonical`` is
         :func:`in_canonical_layout` of it, when it was found already."""
+        return self.query(chunk, canonical).tables()
+
+    def query(self, chunk: LineChunk, canonical: pa.BooleanArray | None = None) -> QueriedChunk:
+        """The DuckDB part of :meth:`chunk`: what it needs from the connection, in Arrow."""
         con = self.con
         if canonical is None:
             canonical = in_canonical_layout(chunk)
@@ -126,11 +151,8 @@ class FastNormaliser:
             "SELECT cand FROM best WHERE business_date = $d", params={"d": self.business_date}
         ).to_arrow_table()["cand"]
         con.unregister("conv")
-        tables = _sql_tables(conv, winners)
-        python = {name: fallback.table(name, with_cand(TABLES[name])) for name in TABLES}
-        tables = {name: _with_python(tables[name], python[name], won) for name in TABLES}
         best = con.sql("SELECT * FROM best ORDER BY cand").to_arrow_table()
-        return ChunkTables(tables, fallback.quarantine, best, fallback.lines)
+        return QueriedChunk(conv, winners, won, best, fallback)
 
     def _rows(self, *, every_line: bool) -> pa.Table:
         """``fastsql.CONV`` of the chunk's lines, with ``CONV_OTHER``'s unless ``every_line``
@@ -226,8 +248,17 @@ def iter_chunks(
     try:
         chunks = read_line_chunks(paths, chunk_bytes=chunk_bytes)
         judged = ((chunk, in_canonical_layout(chunk)) for chunk in chunks)
-        for chunk, canonical in read_ahead(judged):
-            yield normaliser.chunk(chunk, canonical)
+        # Arrow builds chunk N's tables in a worker thread while DuckDB (which lets go of the
+        # GIL) queries chunk N+1: at most one queried chunk waits beside the one being read.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="chunk-tables") as pool:
+            pending: Future[ChunkTables] | None = None
+            for chunk, canonical in read_ahead(judged):
+                queried = normaliser.query(chunk, canonical)
+                if pending is not None:
+                    yield pending.result()
+                pending = pool.submit(queried.tables)
+            if pending is not None:
+                yield pending.result()
     finally:
         normaliser.close()
 
