@@ -1,9 +1,16 @@
-"""Hand-made orders in the contract's shape, for unit tests that need no sandbox."""
+"""Hand-made orders in the contract's shape, and the settings and raw pull a pipeline step
+reads, for unit tests that need no sandbox."""
 
 from __future__ import annotations
 
 import copy
+import datetime as dt
+import json
+from pathlib import Path
 from typing import Any
+
+from grafterr_pipeline.settings import Secret, Settings
+from grafterr_pipeline.warehouse.raw import write_raw_pull
 
 _ORDER: dict[str, Any] = {
     "order_id": "ord_1",
@@ -74,3 +81,27 @@ def make_order(**changes: Any) -> dict[str, Any]:
     order = copy.deepcopy(_ORDER)
     order.update(changes)
     return order
+
+
+def offline_settings(data_dir: Path) -> Settings:
+    """Settings for steps that read only what is on disk: the API is never called."""
+    return Settings(
+        environment="local",
+        base_url="http://127.0.0.1:9/",
+        client_id="unused",
+        client_secret=Secret("unused"),
+        api_key=Secret("unused"),
+        data_dir=data_dir,
+        pii="drop",
+    )
+
+
+def write_pull(
+    data_dir: Path, day: dt.date, orders: list[Any], *, pulled_at: dt.datetime | None = None
+) -> None:
+    """Store ``orders`` as ``day``'s raw pull, one page, as the pull step would."""
+    page = json.dumps({"data": orders, "meta": {"total": len(orders)}}).encode()
+    manifest = {"business_date": day.isoformat()}
+    if pulled_at is not None:
+        manifest["pulled_at"] = pulled_at.isoformat()
+    write_raw_pull(data_dir, day, [page], manifest)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 from typing import Any
 
@@ -11,10 +10,9 @@ import pytest
 
 from grafterr_pipeline.merge import Candidate
 from grafterr_pipeline.normalise import normalise_day
-from grafterr_pipeline.settings import Secret, Settings
+from grafterr_pipeline.settings import Settings
 from grafterr_pipeline.steps import land_tables, merge_orders, normalise_options, read_merged
-from grafterr_pipeline.warehouse.raw import write_raw_pull
-from tests.factories import make_order
+from tests.factories import make_order, offline_settings, write_pull
 
 DAY = dt.date(2026, 11, 30)
 NEXT_DAY = "2026-12-01T19:42:11+00:00"
@@ -24,20 +22,11 @@ NOW = dt.datetime(2026, 12, 3, tzinfo=dt.UTC)
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(
-        environment="local",
-        base_url="http://127.0.0.1:9/",
-        client_id="unused",
-        client_secret=Secret("unused"),
-        api_key=Secret("unused"),
-        data_dir=tmp_path,
-        pii="drop",
-    )
+    return offline_settings(tmp_path)
 
 
 def _pull(settings: Settings, orders: list[Any]) -> None:
-    page = json.dumps({"data": orders, "meta": {"total": len(orders)}}).encode()
-    write_raw_pull(settings.data_dir, DAY, [page], {"business_date": DAY.isoformat()})
+    write_pull(settings.data_dir, DAY, orders)
 
 
 def _event(order: dict[str, Any], kind: str = "updated") -> Candidate:

@@ -18,10 +18,10 @@ import pytest
 import requests
 
 from grafterr_pipeline import steps
-from grafterr_pipeline.settings import Secret, Settings, WebhookSettings, default_inbox_path
+from grafterr_pipeline.settings import Secret, WebhookSettings, default_inbox_path
 from grafterr_pipeline.warehouse import Warehouse
-from grafterr_pipeline.warehouse.raw import write_raw_pull
 from grafterr_pipeline.webhooks import WebhookServer
+from tests.factories import offline_settings, write_pull
 from tests.webhooks.helpers import SECRET, TOKEN, body, delivery, rows, signature
 
 DAY = dt.date(2026, 11, 30)  # the business date of every order delivery() makes
@@ -174,18 +174,8 @@ def test_a_webhook_signed_over_other_bytes_is_refused_with_401_and_nothing_is_st
 
 def _land(root: Path) -> Warehouse:
     """Run the pipeline's steps for DAY over an empty pull and the inbox, as a run would."""
-    settings = Settings(
-        environment="local",
-        base_url="http://127.0.0.1:9/",
-        client_id="unused",
-        client_secret=Secret("unused"),
-        api_key=Secret("unused"),
-        data_dir=root,
-        pii="drop",
-    )
-    pulled_at = dt.datetime(2026, 12, 1, 5, 0, tzinfo=dt.UTC)
-    manifest = {"business_date": DAY.isoformat(), "pulled_at": pulled_at.isoformat()}
-    write_raw_pull(root, DAY, [json.dumps({"data": [], "meta": {"total": 0}}).encode()], manifest)
+    settings = offline_settings(root)
+    write_pull(root, DAY, [], pulled_at=dt.datetime(2026, 12, 1, 5, 0, tzinfo=dt.UTC))
     steps.stage_webhook_deltas(settings, DAY)
     steps.merge_with_webhooks(settings, DAY)
     steps.land_tables(settings, DAY)

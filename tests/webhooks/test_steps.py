@@ -3,23 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 from pathlib import Path
 
 import pytest
 
-from grafterr_pipeline.settings import Secret, Settings
+from grafterr_pipeline.settings import Settings
 from grafterr_pipeline.steps import (
     land_tables,
     merge_with_webhooks,
     read_merged,
     stage_webhook_deltas,
 )
-from grafterr_pipeline.warehouse.raw import write_raw_pull
 from grafterr_pipeline.webhooks import Dating, SqliteInbox, read_delivery
 from grafterr_pipeline.webhooks.deltas import read_staged_deltas
-from tests.factories import make_order
+from tests.factories import make_order, offline_settings, write_pull
 from tests.webhooks.helpers import body, delivery
 
 DAY = dt.date(2026, 11, 30)
@@ -28,21 +26,11 @@ PULLED_AT = dt.datetime(2026, 12, 1, 5, 0, tzinfo=dt.UTC)
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(
-        environment="local",
-        base_url="http://127.0.0.1:9/",
-        client_id="unused",
-        client_secret=Secret("unused"),
-        api_key=Secret("unused"),
-        data_dir=tmp_path,
-        pii="drop",
-    )
+    return offline_settings(tmp_path)
 
 
 def _pull(settings: Settings, *orders: dict[str, object]) -> None:
-    page = json.dumps({"data": list(orders), "meta": {"total": len(orders)}}).encode()
-    manifest = {"business_date": DAY.isoformat(), "pulled_at": PULLED_AT.isoformat()}
-    write_raw_pull(settings.data_dir, DAY, [page], manifest)
+    write_pull(settings.data_dir, DAY, list(orders), pulled_at=PULLED_AT)
 
 
 def _receive(settings: Settings, *payloads: dict[str, object], at: dt.datetime) -> None:
