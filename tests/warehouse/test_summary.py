@@ -67,13 +67,19 @@ def _truth_rows(day: dt.date) -> list[tuple]:
     ]
 
 
-def test_the_summary_holds_the_views_rows_and_the_ground_truth_for_every_day(
-    tmp_path: Path,
-) -> None:
-    warehouse = Warehouse(tmp_path)
+def _landed_spread(root: Path) -> Warehouse:
+    """A warehouse with every date of SPREAD landed and its views refreshed."""
+    warehouse = Warehouse(root)
     for day in SPREAD:
         warehouse.land(sandbox_day(day))
     warehouse.refresh_views()
+    return warehouse
+
+
+def test_the_summary_holds_the_views_rows_and_the_ground_truth_for_every_day(
+    tmp_path: Path,
+) -> None:
+    warehouse = _landed_spread(tmp_path)
 
     rows = _summary(warehouse)
     per_day = warehouse.query(
@@ -99,10 +105,7 @@ def test_daily_sales_has_the_columns_and_types_of_its_sql(landed: Warehouse) -> 
 
 
 def test_relanding_a_date_rebuilds_its_month_and_leaves_the_other_alone(tmp_path: Path) -> None:
-    warehouse = Warehouse(tmp_path)
-    for day in SPREAD:
-        warehouse.land(sandbox_day(day))
-    warehouse.refresh_views()
+    warehouse = _landed_spread(tmp_path)
     before = _month_files(warehouse)
 
     warehouse.land(_small())
@@ -244,10 +247,7 @@ def test_a_land_of_another_date_of_the_month_also_repairs_a_stale_date(tmp_path:
 def test_a_warehouse_landed_before_summaries_gets_them_at_the_first_refresh(
     tmp_path: Path,
 ) -> None:
-    warehouse = Warehouse(tmp_path)
-    for day in SPREAD:
-        warehouse.land(sandbox_day(day))
-    warehouse.refresh_views()
+    warehouse = _landed_spread(tmp_path)
     shutil.rmtree(warehouse.location.local_path / SUMMARY_DIR)
     with duckdb.connect(str(warehouse.database)) as con:  # the views as they were before
         con.execute("DROP TABLE _grafterr_views")
