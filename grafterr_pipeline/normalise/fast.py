@@ -46,6 +46,7 @@ from grafterr_pipeline.normalise.lines import (
     read_ahead,
     read_line_chunks,
 )
+from grafterr_pipeline.normalise.listfacts import with_list_facts
 from grafterr_pipeline.normalise.orders import NormaliseOptions
 from grafterr_pipeline.normalise.schema import QUARANTINE, TABLES
 from grafterr_pipeline.normalise.unnest import child_tables
@@ -156,15 +157,15 @@ class FastNormaliser:
 
     def _rows(self, *, every_line: bool) -> pa.Table:
         """``fastsql.CONV`` of the chunk's lines, with ``CONV_OTHER``'s unless ``every_line``
-        is in the canonical layout."""
+        is in the canonical layout, and the facts of their lists (``listfacts.py``)."""
         pii = {"pii": self.options.pii, "salt": self.options.pii_salt}
         rows = self.con.sql(fastsql.CONV, params={**pii, "text_spec": _TEXT_SPEC})
         conv = rows.to_arrow_table()
-        if every_line:
-            return conv
-        specs = {"spec": _SPEC, "customer_spec": _CUSTOMER_SPEC}
-        other = self.con.sql(fastsql.CONV_OTHER, params={**pii, **specs}).to_arrow_table()
-        return pa.concat_tables([conv, other.cast(conv.schema)])
+        if not every_line:
+            specs = {"spec": _SPEC, "customer_spec": _CUSTOMER_SPEC}
+            other = self.con.sql(fastsql.CONV_OTHER, params={**pii, **specs}).to_arrow_table()
+            conv = pa.concat_tables([conv, other.cast(conv.schema)])
+        return with_list_facts(conv)
 
     def _fallback(self, chunk: LineChunk) -> Fallback:
         flagged = self.con.sql(

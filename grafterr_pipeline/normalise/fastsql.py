@@ -255,9 +255,10 @@ FROM (
 
 # The rows of ``_CANONICAL`` (CONV) or of ``_CONVERT`` (CONV_OTHER, run only when a chunk has
 # lines of another layout: as a UNION ALL beside the other, it cost ~15% more when it had none),
-# with what GOOD needs of their lists worked out while they are at hand, and the orders table's
-# columns in the privacy mode. They go to Arrow rather than into a DuckDB table: storing the
-# nested lists and reading them back twice (GOOD, then the winners) cost a fifth of the chunk.
+# with the orders table's columns in the privacy mode. They go to Arrow rather than into a DuckDB
+# table: storing the nested lists and reading them back twice (GOOD, then the winners) cost a
+# fifth of the chunk. What needs a whole list (``lists_ok``, ``item_count``) is added there by
+# ``listfacts.py``: a lambda pass per question over every list cost a fifth of this query.
 _CONV = """
 SELECT * REPLACE (CASE WHEN $pii = 'keep' THEN customer_name END AS customer_name,
                   CASE WHEN $pii = 'keep' THEN customer_email END AS customer_email,
@@ -265,31 +266,25 @@ SELECT * REPLACE (CASE WHEN $pii = 'keep' THEN customer_name END AS customer_nam
        CASE WHEN $pii <> 'drop' AND customer_email <> ''
             THEN sha256($salt || lower(customer_email)) END AS customer_email_sha256,
        CAST(coalesce(len(items), 0) AS INTEGER) AS line_count,
-       CAST(coalesce(list_sum([i.quantity FOR i IN items
-                               IF i.status IS DISTINCT FROM 'voided']), 0) AS BIGINT)
-           AS item_count,
        CAST(coalesce(len(payments), 0) AS INTEGER) AS payment_count,
        CAST(NULL AS VARCHAR) AS extra_json,
-       coalesce(list_bool_and([
-           i.ok AND coalesce(list_bool_and([m.ok FOR m IN i.modifiers]), true)
-           FOR i IN items]), true)
-       AND coalesce(list_bool_and([p.ok AND (p.paid_at IS NOT NULL OR NOT p.paid_given)
-                                   FOR p IN payments]), true)
-       AND coalesce(len(list_distinct([i.line_id FOR i IN items])) = len(items), true)
-       AND coalesce(len(list_distinct([p.payment_id FOR p IN payments])) = len(payments), true)
-       AND coalesce(list_sum([CAST(i.quantity AS HUGEINT) FOR i IN items])
-                    < 4611686018427387904, true) AS lists_ok,
+       {lists}
+FROM ({rows})
+"""
+# The lists' size as compact JSON and whether they hold money with a fraction: GOOD needs them
+# only for lines out of the canonical layout, whose lengths and forms the pattern did not prove.
+_LISTS = """
        coalesce(list_sum([i.size + coalesce(list_sum([m.size FOR m IN i.modifiers]), 0)
                           FOR i IN items]), 0)
        + coalesce(list_sum([p.size FOR p IN payments]), 0) AS lists_size,
        coalesce(list_bool_or([
            i.fractions OR coalesce(list_bool_or([m.fractions FOR m IN i.modifiers]), false)
            FOR i IN items]), false)
-       OR coalesce(list_bool_or([p.fractions FOR p IN payments]), false) AS lists_fractions
-FROM ({rows})
-"""
-CONV = _CONV.format(rows=_CANONICAL)
-CONV_OTHER = _CONV.format(rows=_CONVERT)
+       OR coalesce(list_bool_or([p.fractions FOR p IN payments]), false) AS lists_fractions"""
+CONV = _CONV.format(
+    rows=_CANONICAL, lists="CAST(0 AS BIGINT) AS lists_size, false AS lists_fractions"
+)
+CONV_OTHER = _CONV.format(rows=_CONVERT, lists=_LISTS.strip())
 
 # The lines whose every value is valid and whose length leaves room for no other key; a
 # fraction read through a float is exact only when the line's text has no exponent and no run
