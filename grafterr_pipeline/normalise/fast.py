@@ -142,18 +142,25 @@ class FastNormaliser:
         conv = self._rows(every_line=pc.all(canonical, skip_nulls=False).as_py() is True)
         con.register("conv", conv)
         con.execute(fastsql.GOOD, {"cutoff": _minutes(self.options.cutoff)})
-        fallback = self._fallback(chunk)
-        con.register("python_keys", fallback.keys)
-        con.execute(fastsql.KEYS)
-        con.execute(fastsql.BEST)
-        con.execute(fastsql.WINNERS, {"business_date": self.business_date})
-        winners = con.sql("SELECT cand, business_date FROM winners").to_arrow_table()
-        won = con.sql(
-            "SELECT cand FROM best WHERE business_date = $d", params={"d": self.business_date}
-        ).to_arrow_table()["cand"]
         con.unregister("conv")
-        best = con.sql("SELECT * FROM best ORDER BY cand").to_arrow_table()
-        return QueriedChunk(conv, winners, won, best, fallback)
+        fallback = self._fallback(chunk)
+        keys = con.sql(fastsql.GOOD_KEYS).to_arrow_table().cast(KEYS_SCHEMA)
+        best = self._best(keys, fallback.keys)
+        won = best.filter(pc.equal(best["business_date"], self.business_date))
+        winners = won if not fallback.key_rows else won.filter(pc.is_in(won["cand"], keys["cand"]))
+        return QueriedChunk(
+            conv, winners.select(["cand", "business_date"]), won["cand"], best, fallback
+        )
+
+    def _best(self, keys: pa.Table, python_keys: pa.Table) -> pa.Table:
+        """The latest valid version of each order among the SQL's and the Python reader's
+        (``fastsql.BEST``), ordered by line; usually every order has one, and that is all."""
+        if not python_keys.num_rows and pc.count_distinct(keys["order_id"]).as_py() == len(keys):
+            return keys
+        self.con.register("keys", pa.concat_tables([keys, python_keys]))
+        self.con.execute(fastsql.BEST)
+        self.con.unregister("keys")
+        return self.con.sql("SELECT * FROM best ORDER BY cand").to_arrow_table().cast(KEYS_SCHEMA)
 
     def _rows(self, *, every_line: bool) -> pa.Table:
         """``fastsql.CONV`` of the chunk's lines, with ``CONV_OTHER``'s unless ``every_line``

@@ -42,7 +42,7 @@ from grafterr_pipeline.normalise.layout import (
     value_size,
 )
 
-__all__ = ["BEST", "CONV", "CONV_OTHER", "GOOD", "KEYS", "MACROS", "WINNERS"]
+__all__ = ["BEST", "CONV", "CONV_OTHER", "GOOD", "GOOD_KEYS", "MACROS"]
 
 # JSON text ``j`` of a value, read as values.py reads it. Text: a JSON string only (a number
 # as text goes to Python). Ids: a string with a visible character, at most 128 bytes, or an
@@ -312,7 +312,7 @@ WHERE k.valid AND c.cand NOT IN (SELECT cand FROM inexact)
 """
 
 # The latest valid version of each order in the chunk (merge.py's rule; a tie goes to the earlier
-# line, as Python's max() keeps the first), whatever its date; the winners are those of the day.
+# line, as Python's max() keeps the first), whatever its date, from ``keys`` (``KEYS_SCHEMA``).
 BEST = r"""
 CREATE OR REPLACE TEMP TABLE best AS
 SELECT * EXCLUDE (rank) FROM (
@@ -324,16 +324,9 @@ SELECT * EXCLUDE (rank) FROM (
 ) WHERE rank = 1
 """
 
-KEYS = r"""
-CREATE OR REPLACE TEMP TABLE keys AS
+# The merge keys of the chunk's valid lines, as ``fallback.KEYS_SCHEMA`` lays them out.
+GOOD_KEYS = r"""
 SELECT cand, order_id, updated_at, source <> 'api' AS is_event,
        coalesce(event_kind = 'updated', false) AS kind, occurred_at, business_date
-FROM good
-UNION ALL
-SELECT * FROM python_keys
-"""
-
-WINNERS = r"""
-CREATE OR REPLACE TEMP TABLE winners AS
-SELECT g.* FROM good AS g SEMI JOIN best USING (cand) WHERE g.business_date = $business_date
+FROM good ORDER BY cand
 """
