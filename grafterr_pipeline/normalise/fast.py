@@ -48,6 +48,7 @@ from grafterr_pipeline.normalise.lines import (
 )
 from grafterr_pipeline.normalise.listfacts import with_list_facts
 from grafterr_pipeline.normalise.orders import NormaliseOptions
+from grafterr_pipeline.normalise.proven import merge_keys, proven, unproven
 from grafterr_pipeline.normalise.schema import QUARANTINE, TABLES
 from grafterr_pipeline.normalise.unnest import child_tables
 
@@ -122,7 +123,6 @@ class FastNormaliser:
         self.con = duckdb.connect(config={"threads": self.threads} if self.threads else {})
         self.con.execute("SET TimeZone = 'UTC'")
         self.con.execute(fastsql.MACROS)
-        self.con.register("zones", _zones())
 
     def close(self) -> None:
         """Release the connection."""
@@ -134,23 +134,32 @@ class FastNormaliser:
         return self.query(chunk, canonical).tables()
 
     def query(self, chunk: LineChunk, canonical: pa.BooleanArray | None = None) -> QueriedChunk:
-        """The DuckDB part of :meth:`chunk`: what it needs from the connection, in Arrow."""
+        """The part of :meth:`chunk` that needs the connection: the rows, which of them are
+        proven valid, the Python reference's reading of the others, and the merge."""
         con = self.con
         if canonical is None:
             canonical = in_canonical_layout(chunk)
         con.register("lines", chunk.table(canonical=canonical))
         conv = self._rows(every_line=pc.all(canonical, skip_nulls=False).as_py() is True)
-        con.register("conv", conv)
-        con.execute(fastsql.GOOD, {"cutoff": _minutes(self.options.cutoff)})
-        con.unregister("conv")
-        fallback = self._fallback(chunk)
-        keys = con.sql(fastsql.GOOD_KEYS).to_arrow_table().cast(KEYS_SCHEMA)
+        good = proven(conv, _zones()["name"], chunk.lines, chunk.first)
+        keys = merge_keys(good, self._business_dates(good))
+        fallback = self._fallback(chunk, keys)
         best = self._best(keys, fallback.keys)
         won = best.filter(pc.equal(best["business_date"], self.business_date))
-        winners = won if not fallback.key_rows else won.filter(pc.is_in(won["cand"], keys["cand"]))
+        by_sql = won.filter(pc.is_in(won["cand"], keys["cand"])) if fallback.key_rows else won
         return QueriedChunk(
-            conv, winners.select(["cand", "business_date"]), won["cand"], best, fallback
+            conv, by_sql.select(["cand", "business_date"]), won["cand"], best, fallback
         )
+
+    def _business_dates(self, good: pa.Table) -> pa.ChunkedArray:
+        """The business date of each of :func:`proven`'s rows, by ``fastsql.BUSINESS_DATE``."""
+        self.con.register("dated", good.select(["cand", "store_timezone", "created_at"]))
+        cutoff = {"cutoff": _minutes(self.options.cutoff)}
+        dates = self.con.sql(fastsql.BUSINESS_DATE, params=cutoff).to_arrow_table()
+        self.con.unregister("dated")
+        if not dates["cand"].equals(good["cand"]):
+            dates = dates.sort_by("cand")
+        return dates["business_date"]
 
     def _best(self, keys: pa.Table, python_keys: pa.Table) -> pa.Table:
         """The latest valid version of each order among the SQL's and the Python reader's
@@ -165,23 +174,21 @@ class FastNormaliser:
     def _rows(self, *, every_line: bool) -> pa.Table:
         """``fastsql.CONV`` of the chunk's lines, with ``CONV_OTHER``'s unless ``every_line``
         is in the canonical layout, and the facts of their lists (``listfacts.py``)."""
-        pii = {"pii": self.options.pii, "salt": self.options.pii_salt}
-        rows = self.con.sql(fastsql.CONV, params={**pii, "text_spec": _TEXT_SPEC})
+        params = {"pii": self.options.pii, "salt": self.options.pii_salt}
+        rows = self.con.sql(fastsql.CONV, params={**params, "text_spec": _TEXT_SPEC})
         conv = rows.to_arrow_table()
         if not every_line:
             specs = {"spec": _SPEC, "customer_spec": _CUSTOMER_SPEC}
-            other = self.con.sql(fastsql.CONV_OTHER, params={**pii, **specs}).to_arrow_table()
+            other = self.con.sql(fastsql.CONV_OTHER, params={**params, **specs}).to_arrow_table()
             conv = pa.concat_tables([conv, other.cast(conv.schema)])
         return with_list_facts(conv)
 
-    def _fallback(self, chunk: LineChunk) -> Fallback:
-        flagged = self.con.sql(
-            "SELECT cand FROM lines ANTI JOIN good USING (cand) ORDER BY cand"
-        ).to_arrow_table()["cand"]
-        offsets = pc.subtract(flagged, chunk.first)
-        lines = chunk.lines.take(offsets).to_pylist()
+    def _fallback(self, chunk: LineChunk, keys: pa.Table) -> Fallback:
+        """The Python reference's reading of the lines of ``chunk`` no row of ``keys`` proves."""
+        flagged = unproven(keys, len(chunk.lines), chunk.first)
+        lines = chunk.lines.take(pa.array(flagged - chunk.first)).to_pylist()
         return python_rows(
-            zip(flagged.to_pylist(), lines, strict=True),
+            zip(flagged.tolist(), lines, strict=True),
             business_date=self.business_date,
             options=self.options,
             now=self.now,
@@ -205,8 +212,8 @@ def _with_python(sql: pa.Table, python: pa.Table, won: pa.ChunkedArray) -> pa.Ta
 
 
 def _sql_tables(conv: pa.Table, winners: pa.Table) -> dict[str, pa.Table]:
-    """The four tables of the winning rows of ``conv`` (``fastsql.CONV``'s result), whose
-    ``winners`` (``cand``, ``business_date``) the SQL chose."""
+    """The four tables of the winning rows of ``conv`` (``fastsql.CONV``'s result): those of
+    the lines ``winners`` holds (``cand``) with their ``business_date``."""
     won = pc.is_in(conv["cand"], winners["cand"])
     rows = conv if pc.all(won).as_py() else conv.filter(won)  # copying lists costs
     own = [name for name in TABLES["orders"].names if name != "business_date"]

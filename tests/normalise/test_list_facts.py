@@ -1,63 +1,20 @@
 """Rules over an order's whole list of lines or payments hold on the fast path as in the reference.
 
-Each order is staged in the canonical layout and with its keys reversed (the other SQL reading),
-so both readings' lists go through ``listfacts.py``.
+Each order is staged in both layouts, so both SQL readings' lists go through ``listfacts.py``.
 """
 
 from __future__ import annotations
 
 import copy
-import datetime as dt
-import gzip
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from grafterr_pipeline.merge import Candidate
-from grafterr_pipeline.normalise import NormaliseOptions, dumps, loads, normalise_day
-from grafterr_pipeline.normalise.fast import iter_chunks, normalise_staged
 from grafterr_pipeline.normalise.values import MAX_INT
 from tests.factories import make_order
-
-NOW = dt.datetime(2026, 12, 1, 9, tzinfo=dt.UTC)
-DAY = dt.date(2026, 11, 30)
-OPTIONS = NormaliseOptions(pii="hash", pii_salt="pepper")
-Order = dict[str, Any]
-
-
-def _reversed(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {key: _reversed(value[key]) for key in reversed(value)}
-    if isinstance(value, list):
-        return [_reversed(item) for item in value]
-    return value
-
-
-LAYOUTS = pytest.mark.parametrize("layout", [lambda o: o, _reversed], ids=["canonical", "other"])
-
-
-def _stage(path: Path, orders: list[Order]) -> Path:
-    record = {"source": "api", "event_kind": None, "occurred_at": None}
-    with gzip.open(path, "wb") as out:
-        for order in orders:
-            out.write(dumps({**record, "order": order}).encode() + b"\n")
-    return path
-
-
-def _land(path: Path) -> tuple[dict[str, list[Order]], list[Order], int]:
-    """The fast path's tables and quarantine as rows, checked against the reference's, and how
-    many lines it left to the Python reader."""
-    fast = normalise_staged([path], business_date=DAY, options=OPTIONS, now=NOW)
-    with gzip.open(path, "rb") as lines:
-        candidates = [Candidate(loads(line)["order"], source="api") for line in lines]
-    reference = normalise_day(candidates, business_date=DAY, options=OPTIONS, now=NOW)
-    tables = {name: table.to_pylist() for name, table in fast.tables.items()}
-    assert tables == {name: table.to_pylist() for name, table in reference.tables.items()}
-    assert fast.quarantine.to_pylist() == reference.quarantine.to_pylist()
-    chunks = iter_chunks([path], business_date=DAY, options=OPTIONS, now=NOW)
-    return tables, fast.quarantine.to_pylist(), sum(c.python_lines for c in chunks)
+from tests.normalise.fastcheck import LAYOUTS, Order, land, stage
 
 
 def _second_line(**changes: Any) -> Callable[[Order], None]:
@@ -114,9 +71,9 @@ def test_orders_breaking_a_rule_of_their_whole_list_are_quarantined(
 ) -> None:
     broken = make_order(order_id="ord_bad")
     change(broken)
-    path = _stage(tmp_path / "staged.jsonl.gz", [layout(broken), layout(make_order())])
+    path = stage(tmp_path / "staged.jsonl.gz", [layout(broken), layout(make_order())])
 
-    tables, quarantine, python_lines = _land(path)
+    tables, quarantine, python_lines = land(path)
 
     assert [row["order_id"] for row in tables["orders"]] == ["ord_1"]
     assert [row["order_id"] for row in quarantine] == ["ord_bad"]
@@ -129,9 +86,9 @@ def test_ids_repeated_only_across_orders_land_through_sql(
     tmp_path: Path, layout: Callable[[Order], Order]
 ) -> None:
     orders = [layout(make_order(order_id=f"ord_{n}")) for n in range(3)]
-    path = _stage(tmp_path / "staged.jsonl.gz", orders)
+    path = stage(tmp_path / "staged.jsonl.gz", orders)
 
-    tables, quarantine, python_lines = _land(path)
+    tables, quarantine, python_lines = land(path)
 
     assert len(tables["orders"]) == 3
     assert len(tables["order_items"]) == 6
@@ -146,9 +103,9 @@ def test_item_count_leaves_out_only_voided_lines(
 ) -> None:
     order = make_order()
     _second_line(status=status)(order)
-    path = _stage(tmp_path / "staged.jsonl.gz", [layout(order)])
+    path = stage(tmp_path / "staged.jsonl.gz", [layout(order)])
 
-    tables, _, python_lines = _land(path)
+    tables, _, python_lines = land(path)
 
     assert tables["orders"][0]["item_count"] == items
     assert python_lines == 0
