@@ -3,10 +3,11 @@
 The Python reference (:func:`grafterr_pipeline.normalise.day.normalise_day`) builds a dict per
 order and reads it field by field; that costs more than DuckDB's whole JSON-to-Parquet run. Here
 DuckDB reads the staged lines from an Arrow string array (``lines.py``), parses each line once
-into the contract's structure (``layout.py``) and validates and tabulates it in SQL
-(``fastsql.py``). A line the SQL cannot prove valid -- an unknown field, money with three
-decimals, a naive timestamp -- goes to the Python reference, which either accepts it or gives
-the reason it is quarantined; so both paths give the same tables, and
+into the contract's structure (``layout.py``) and checks its values in SQL (``fastsql.py``);
+Arrow checks what spans an order's lists (``listfacts.py``), combines the verdicts
+(``proven.py``) and tabulates (``unnest.py``). A line the SQL cannot prove valid -- an unknown
+field, money with three decimals, a naive timestamp -- goes to the Python reference, which
+either accepts it or gives the reason it is quarantined; so both paths give the same tables, and
 ``tests/normalise/test_fast_path.py`` checks that they do.
 
 Memory is bounded by the chunk: :func:`iter_chunks` yields each chunk's tables as soon as they
