@@ -3,7 +3,7 @@
 ``fastsql.CONV`` hands each order over with its lines and payments as lists of rows, each row
 already judged on its own (``ok``). What needs the whole list -- every row valid, no line id or
 payment id twice within the order, the quantities' sum in range, the count of items not voided
--- costs DuckDB a lambda pass over the lists per question (a third of the query, and
+-- cost DuckDB a lambda pass over the lists per question (a fifth of the query, and
 ``list_distinct`` of string ids the most); here it is a few vectorised passes over the flattened
 rows. Like the SQL it replaces, it is conservative: an order it cannot prove is flagged, and
 the Python reference decides.
@@ -15,14 +15,15 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["QUANTITY_LIMIT", "with_list_facts"]
-
 from grafterr_pipeline.normalise.values import MAX_INT
+
+__all__ = ["QUANTITY_LIMIT", "with_list_facts"]
 
 # What an order's quantities may add up to at most (orders.py, ``_item_count``), plus one.
 QUANTITY_LIMIT = MAX_INT + 1
-# Float sums this far below the bound are below it exactly: a float64 sum of at most a few
-# thousand quantities errs by far less than this margin.
+# Quantities are summed as floats, which never overflow; an order whose sum comes within a
+# quarter of the bound goes to the Python reader, which sums exactly (a float sum of a few
+# thousand quantities errs by far less than that margin).
 _FLOAT_GUARD = QUANTITY_LIMIT * 0.75
 
 
@@ -55,6 +56,7 @@ def with_list_facts(conv: pa.Table) -> pa.Table:
 
 
 def _combined(column: pa.ChunkedArray) -> pa.ListArray:
+    """``column`` as one array, so element positions are rows of the table."""
     array = column.combine_chunks()
     return array if len(array) else pa.array([], column.type)
 
@@ -70,10 +72,12 @@ def _not(flags: pa.Array) -> np.ndarray:
 
 
 def _flag(bad: np.ndarray, parent: np.ndarray, where: np.ndarray) -> None:
+    """Mark in ``bad`` the parent of each element ``where`` holds."""
     bad[parent[where]] = True
 
 
 def _items_with_bad_modifiers(item_rows: pa.StructArray) -> np.ndarray:
+    """Where a line holds a modifier that is not valid."""
     modifiers = pc.struct_field(item_rows, "modifiers")
     bad = np.zeros(len(item_rows), dtype=bool)
     _flag(bad, _parents(modifiers), _not(pc.struct_field(pc.list_flatten(modifiers), "ok")))
