@@ -3,10 +3,11 @@
 The Python reference (:func:`grafterr_pipeline.normalise.day.normalise_day`) builds a dict per
 order and reads it field by field; that costs more than DuckDB's whole JSON-to-Parquet run. Here
 DuckDB reads the staged lines from an Arrow string array (``lines.py``), parses each line once
-into the contract's structure (``layout.py``) and validates and tabulates it in SQL
-(``fastsql.py``). A line the SQL cannot prove valid -- an unknown field, money with three
-decimals, a naive timestamp -- goes to the Python reference, which either accepts it or gives
-the reason it is quarantined; so both paths give the same tables, and
+into the contract's structure (``layout.py``) and checks its values in SQL (``fastsql.py``);
+Arrow checks what spans an order's lists (``listfacts.py``), combines the verdicts
+(``proven.py``) and tabulates (``unnest.py``). A line the SQL cannot prove valid -- an unknown
+field, money with three decimals, a naive timestamp -- goes to the Python reference, which
+either accepts it or gives the reason it is quarantined; so both paths give the same tables, and
 ``tests/normalise/test_fast_path.py`` checks that they do.
 
 Memory is bounded by the chunk: :func:`iter_chunks` yields each chunk's tables as soon as they
@@ -46,7 +47,9 @@ from grafterr_pipeline.normalise.lines import (
     read_ahead,
     read_line_chunks,
 )
+from grafterr_pipeline.normalise.listfacts import with_list_facts
 from grafterr_pipeline.normalise.orders import NormaliseOptions
+from grafterr_pipeline.normalise.proven import merge_keys, proven, unproven
 from grafterr_pipeline.normalise.schema import QUARANTINE, TABLES
 from grafterr_pipeline.normalise.unnest import child_tables
 
@@ -121,7 +124,6 @@ class FastNormaliser:
         self.con = duckdb.connect(config={"threads": self.threads} if self.threads else {})
         self.con.execute("SET TimeZone = 'UTC'")
         self.con.execute(fastsql.MACROS)
-        self.con.register("zones", _zones())
 
     def close(self) -> None:
         """Release the connection."""
@@ -133,47 +135,61 @@ class FastNormaliser:
         return self.query(chunk, canonical).tables()
 
     def query(self, chunk: LineChunk, canonical: pa.BooleanArray | None = None) -> QueriedChunk:
-        """The DuckDB part of :meth:`chunk`: what it needs from the connection, in Arrow."""
+        """The part of :meth:`chunk` that needs the connection: the rows, which of them are
+        proven valid, the Python reference's reading of the others, and the merge."""
         con = self.con
         if canonical is None:
             canonical = in_canonical_layout(chunk)
         con.register("lines", chunk.table(canonical=canonical))
         conv = self._rows(every_line=pc.all(canonical, skip_nulls=False).as_py() is True)
-        con.register("conv", conv)
-        con.execute(fastsql.GOOD, {"cutoff": _minutes(self.options.cutoff)})
-        fallback = self._fallback(chunk)
-        con.register("python_keys", fallback.keys)
-        con.execute(fastsql.KEYS)
-        con.execute(fastsql.BEST)
-        con.execute(fastsql.WINNERS, {"business_date": self.business_date})
-        winners = con.sql("SELECT cand, business_date FROM winners").to_arrow_table()
-        won = con.sql(
-            "SELECT cand FROM best WHERE business_date = $d", params={"d": self.business_date}
-        ).to_arrow_table()["cand"]
-        con.unregister("conv")
-        best = con.sql("SELECT * FROM best ORDER BY cand").to_arrow_table()
-        return QueriedChunk(conv, winners, won, best, fallback)
+        good = proven(conv, _zones()["name"], chunk.lines, chunk.first)
+        keys = merge_keys(good, self._business_dates(good))
+        fallback = self._fallback(chunk, keys)
+        best = self._best(keys, fallback.keys)
+        won = best.filter(pc.equal(best["business_date"], self.business_date))
+        by_sql = won.filter(pc.is_in(won["cand"], keys["cand"])) if fallback.key_rows else won
+        return QueriedChunk(
+            conv, by_sql.select(["cand", "business_date"]), won["cand"], best, fallback
+        )
+
+    def _business_dates(self, good: pa.Table) -> pa.ChunkedArray:
+        """The business date of each of :func:`proven`'s rows, by ``fastsql.BUSINESS_DATE``."""
+        self.con.register("dated", good.select(["cand", "store_timezone", "created_at"]))
+        cutoff = {"cutoff": _minutes(self.options.cutoff)}
+        dates = self.con.sql(fastsql.BUSINESS_DATE, params=cutoff).to_arrow_table()
+        self.con.unregister("dated")
+        if not dates["cand"].equals(good["cand"]):
+            dates = dates.sort_by("cand")
+        return dates["business_date"]
+
+    def _best(self, keys: pa.Table, python_keys: pa.Table) -> pa.Table:
+        """The latest valid version of each order among the SQL's and the Python reader's
+        (``fastsql.BEST``), ordered by line; usually every order has one, and that is all."""
+        if not python_keys.num_rows and pc.count_distinct(keys["order_id"]).as_py() == len(keys):
+            return keys
+        self.con.register("keys", pa.concat_tables([keys, python_keys]))
+        self.con.execute(fastsql.BEST)
+        self.con.unregister("keys")
+        return self.con.sql("SELECT * FROM best ORDER BY cand").to_arrow_table().cast(KEYS_SCHEMA)
 
     def _rows(self, *, every_line: bool) -> pa.Table:
         """``fastsql.CONV`` of the chunk's lines, with ``CONV_OTHER``'s unless ``every_line``
-        is in the canonical layout."""
-        pii = {"pii": self.options.pii, "salt": self.options.pii_salt}
-        rows = self.con.sql(fastsql.CONV, params={**pii, "text_spec": _TEXT_SPEC})
+        is in the canonical layout, and the facts of their lists (``listfacts.py``)."""
+        params = {"pii": self.options.pii, "salt": self.options.pii_salt}
+        rows = self.con.sql(fastsql.CONV, params={**params, "text_spec": _TEXT_SPEC})
         conv = rows.to_arrow_table()
-        if every_line:
-            return conv
-        specs = {"spec": _SPEC, "customer_spec": _CUSTOMER_SPEC}
-        other = self.con.sql(fastsql.CONV_OTHER, params={**pii, **specs}).to_arrow_table()
-        return pa.concat_tables([conv, other.cast(conv.schema)])
+        if not every_line:
+            specs = {"spec": _SPEC, "customer_spec": _CUSTOMER_SPEC}
+            other = self.con.sql(fastsql.CONV_OTHER, params={**params, **specs}).to_arrow_table()
+            conv = pa.concat_tables([conv, other.cast(conv.schema)])
+        return with_list_facts(conv)
 
-    def _fallback(self, chunk: LineChunk) -> Fallback:
-        flagged = self.con.sql(
-            "SELECT cand FROM lines ANTI JOIN good USING (cand) ORDER BY cand"
-        ).to_arrow_table()["cand"]
-        offsets = pc.subtract(flagged, chunk.first)
-        lines = chunk.lines.take(offsets).to_pylist()
+    def _fallback(self, chunk: LineChunk, keys: pa.Table) -> Fallback:
+        """The Python reference's reading of the lines of ``chunk`` no row of ``keys`` proves."""
+        flagged = unproven(keys, len(chunk.lines), chunk.first)
+        lines = chunk.lines.take(pa.array(flagged - chunk.first)).to_pylist()
         return python_rows(
-            zip(flagged.to_pylist(), lines, strict=True),
+            zip(flagged.tolist(), lines, strict=True),
             business_date=self.business_date,
             options=self.options,
             now=self.now,
@@ -197,8 +213,8 @@ def _with_python(sql: pa.Table, python: pa.Table, won: pa.ChunkedArray) -> pa.Ta
 
 
 def _sql_tables(conv: pa.Table, winners: pa.Table) -> dict[str, pa.Table]:
-    """The four tables of the winning rows of ``conv`` (``fastsql.CONV``'s result), whose
-    ``winners`` (``cand``, ``business_date``) the SQL chose."""
+    """The four tables of the winning rows of ``conv`` (``fastsql.CONV``'s result): those of
+    the lines ``winners`` holds (``cand``) with their ``business_date``."""
     won = pc.is_in(conv["cand"], winners["cand"])
     rows = conv if pc.all(won).as_py() else conv.filter(won)  # copying lists costs
     own = [name for name in TABLES["orders"].names if name != "business_date"]

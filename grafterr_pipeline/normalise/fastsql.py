@@ -23,10 +23,9 @@ that hold one are checked for. So the known keys and values, laid out as compact
 most the line's length, and any unknown key or blank adds to it: equal lengths mean there is
 none.
 
-Statements run in order on one connection, over ``lines`` (``cand``, ``line``, ``canonical``:
-whether the line matches ``layout.canonical_pattern``), ``zones`` (``name``) and ``conv`` (the
-Arrow result of ``CONV``, with ``CONV_OTHER``'s rows when a chunk has any). Values are bound,
-never formatted in.
+The queries read ``lines`` (``cand``, ``line``, ``canonical``: whether the line matches
+``layout.canonical_pattern``); ``BUSINESS_DATE`` reads ``dated`` and ``BEST`` ``keys``. Values
+are bound, never formatted in.
 """
 
 from __future__ import annotations
@@ -42,7 +41,7 @@ from grafterr_pipeline.normalise.layout import (
     value_size,
 )
 
-__all__ = ["BEST", "CONV", "CONV_OTHER", "GOOD", "KEYS", "MACROS", "WINNERS"]
+__all__ = ["BEST", "BUSINESS_DATE", "CONV", "CONV_OTHER", "MACROS"]
 
 # JSON text ``j`` of a value, read as values.py reads it. Text: a JSON string only (a number
 # as text goes to Python). Ids: a string with a visible character, at most 128 bytes, or an
@@ -196,7 +195,8 @@ FROM ({_PARSED}) AS parsed
 
 # The same rows for lines in the canonical layout (``layout.canonical_pattern``): their keys and
 # the form of their values are known, so they are read as text, with only what the pattern
-# cannot tell left to check: id lengths, ranges, and (in GOOD) calendars, zones, repeated ids.
+# cannot tell left to check: id lengths, ranges, and (with ``proven.py``) calendars, zones,
+# repeated ids.
 _C_MODIFIER = """lambda m, k: {
     'k': k, 'modifier_id': m.modifier_id, 'name': m.name,
     'quantity': coalesce(CAST(m.quantity AS BIGINT), 1),
@@ -255,9 +255,11 @@ FROM (
 
 # The rows of ``_CANONICAL`` (CONV) or of ``_CONVERT`` (CONV_OTHER, run only when a chunk has
 # lines of another layout: as a UNION ALL beside the other, it cost ~15% more when it had none),
-# with what GOOD needs of their lists worked out while they are at hand, and the orders table's
-# columns in the privacy mode. They go to Arrow rather than into a DuckDB table: storing the
-# nested lists and reading them back twice (GOOD, then the winners) cost a fifth of the chunk.
+# with the orders table's columns in the privacy mode. They go to Arrow rather than into a DuckDB
+# table: storing the nested lists and reading them back twice cost a fifth of the chunk. What
+# needs a whole list (``lists_ok``, ``item_count``) is added there by ``listfacts.py`` (a lambda
+# pass per question over every list cost a fifth of this query), and which rows are proven
+# valid is decided there too (``proven.py``).
 _CONV = """
 SELECT * REPLACE (CASE WHEN $pii = 'keep' THEN customer_name END AS customer_name,
                   CASE WHEN $pii = 'keep' THEN customer_email END AS customer_email,
@@ -265,59 +267,37 @@ SELECT * REPLACE (CASE WHEN $pii = 'keep' THEN customer_name END AS customer_nam
        CASE WHEN $pii <> 'drop' AND customer_email <> ''
             THEN sha256($salt || lower(customer_email)) END AS customer_email_sha256,
        CAST(coalesce(len(items), 0) AS INTEGER) AS line_count,
-       CAST(coalesce(list_sum([i.quantity FOR i IN items
-                               IF i.status IS DISTINCT FROM 'voided']), 0) AS BIGINT)
-           AS item_count,
        CAST(coalesce(len(payments), 0) AS INTEGER) AS payment_count,
        CAST(NULL AS VARCHAR) AS extra_json,
-       coalesce(list_bool_and([
-           i.ok AND coalesce(list_bool_and([m.ok FOR m IN i.modifiers]), true)
-           FOR i IN items]), true)
-       AND coalesce(list_bool_and([p.ok AND (p.paid_at IS NOT NULL OR NOT p.paid_given)
-                                   FOR p IN payments]), true)
-       AND coalesce(len(list_distinct([i.line_id FOR i IN items])) = len(items), true)
-       AND coalesce(len(list_distinct([p.payment_id FOR p IN payments])) = len(payments), true)
-       AND coalesce(list_sum([CAST(i.quantity AS HUGEINT) FOR i IN items])
-                    < 4611686018427387904, true) AS lists_ok,
+       {lists}
+FROM ({rows})
+"""
+# The lists' size as compact JSON and whether they hold money with a fraction: needed only for
+# lines out of the canonical layout, whose lengths and forms the pattern did not prove.
+_LISTS = """
        coalesce(list_sum([i.size + coalesce(list_sum([m.size FOR m IN i.modifiers]), 0)
                           FOR i IN items]), 0)
        + coalesce(list_sum([p.size FOR p IN payments]), 0) AS lists_size,
        coalesce(list_bool_or([
            i.fractions OR coalesce(list_bool_or([m.fractions FOR m IN i.modifiers]), false)
            FOR i IN items]), false)
-       OR coalesce(list_bool_or([p.fractions FOR p IN payments]), false) AS lists_fractions
-FROM ({rows})
-"""
-CONV = _CONV.format(rows=_CANONICAL)
-CONV_OTHER = _CONV.format(rows=_CONVERT)
-
-# The lines whose every value is valid and whose length leaves room for no other key; a
-# fraction read through a float is exact only when the line's text has no exponent and no run
-# of 16 digits, so the few lines with such money are searched for those. ``conv`` is CONV's
-# result, of which only the flat columns are read.
-GOOD = r"""
-CREATE OR REPLACE TEMP TABLE good AS
-WITH checked AS (
-    SELECT cand, ok AND lists_ok AND store_timezone IN (SELECT name FROM zones)
-           AND created_at IS NOT NULL AND updated_at IS NOT NULL
-           AND (occurred_at IS NOT NULL OR NOT occurred_given)
-           AND (canonical OR size_left = lists_size) AS valid,
-           NOT canonical AND (fractions OR lists_fractions) AS fractions
-    FROM conv
-), inexact AS (
-    SELECT l.cand FROM lines AS l JOIN checked AS k USING (cand)
-    WHERE CASE WHEN k.fractions THEN regexp_matches(l.line, '[0-9][eE]|[0-9](\.?[0-9]){15}') END
+       OR coalesce(list_bool_or([p.fractions FOR p IN payments]), false) AS lists_fractions"""
+CONV = _CONV.format(
+    rows=_CANONICAL, lists="CAST(0 AS BIGINT) AS lists_size, false AS lists_fractions"
 )
-SELECT c.cand, c.source, c.event_kind, c.occurred_at, c.order_id, c.store_id, c.created_at,
-       c.updated_at,
-       CAST(timezone(c.store_timezone, c.created_at)
-            - to_minutes(CAST($cutoff AS BIGINT)) AS DATE) AS business_date
-FROM conv AS c JOIN checked AS k USING (cand)
-WHERE k.valid AND c.cand NOT IN (SELECT cand FROM inexact)
+CONV_OTHER = _CONV.format(rows=_CONVERT, lists=_LISTS.strip())
+
+# The business date of each row of ``dated`` (``cand``, ``store_timezone``, ``created_at``), whose
+# zones are all in ``zones`` (``timezone`` fails on a name ICU does not know). Apart from CONV:
+# a join with ``zones`` there lost the lines' order, which the tables keep.
+BUSINESS_DATE = r"""
+SELECT cand, CAST(timezone(store_timezone, created_at) - to_minutes(CAST($cutoff AS BIGINT))
+                  AS DATE) AS business_date
+FROM dated
 """
 
 # The latest valid version of each order in the chunk (merge.py's rule; a tie goes to the earlier
-# line, as Python's max() keeps the first), whatever its date; the winners are those of the day.
+# line, as Python's max() keeps the first), whatever its date, from ``keys`` (``KEYS_SCHEMA``).
 BEST = r"""
 CREATE OR REPLACE TEMP TABLE best AS
 SELECT * EXCLUDE (rank) FROM (
@@ -327,18 +307,4 @@ SELECT * EXCLUDE (rank) FROM (
     ) AS rank
     FROM keys
 ) WHERE rank = 1
-"""
-
-KEYS = r"""
-CREATE OR REPLACE TEMP TABLE keys AS
-SELECT cand, order_id, updated_at, source <> 'api' AS is_event,
-       coalesce(event_kind = 'updated', false) AS kind, occurred_at, business_date
-FROM good
-UNION ALL
-SELECT * FROM python_keys
-"""
-
-WINNERS = r"""
-CREATE OR REPLACE TEMP TABLE winners AS
-SELECT g.* FROM good AS g SEMI JOIN best USING (cand) WHERE g.business_date = $business_date
 """
