@@ -11,6 +11,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from grafterr_pipeline.cli.process import use_system_allocator
 from grafterr_pipeline.errors import GrafterrError
 
 __all__ = ["build_parser", "main"]
@@ -133,6 +134,7 @@ def _configure_logging(*, verbose: bool) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``grafterr-pipeline`` console script."""
+    use_system_allocator()  # before the parser's imports load pyarrow
     args = build_parser().parse_args(argv)
     _configure_logging(verbose=args.verbose)
     try:
