@@ -6,12 +6,26 @@ read once by Arrow's C++ library, the import system), which a library must leave
 
 from __future__ import annotations
 
+import importlib.abc
 import os
 import sys
+from collections.abc import Iterable, Sequence
+from importlib.machinery import ModuleSpec
+from types import ModuleType
 
-__all__ = ["ARROW_POOL_VARIABLE", "use_system_allocator"]
+__all__ = [
+    "ARROW_POOL_VARIABLE",
+    "UNUSED_BY_RUN",
+    "RefusedImports",
+    "refuse_imports",
+    "use_system_allocator",
+]
 
 ARROW_POOL_VARIABLE = "ARROW_DEFAULT_MEMORY_POOL"
+# Installed but never used by the pipeline: pyarrow imports pandas on its first ``pa.array``
+# call only to ask whether the value is a pandas object (~30 MiB of memory for a no), and both
+# pyarrow and DuckDB treat a failed import as pandas not being installed.
+UNUSED_BY_RUN = ("pandas",)
 
 
 def use_system_allocator() -> None:
@@ -24,3 +38,39 @@ def use_system_allocator() -> None:
     """
     if "pyarrow" not in sys.modules:
         os.environ.setdefault(ARROW_POOL_VARIABLE, "system")
+
+
+class RefusedImports(importlib.abc.MetaPathFinder):
+    """An import finder that fails the import of the named packages, as if not installed."""
+
+    def __init__(self, packages: Iterable[str]) -> None:
+        self.packages = frozenset(packages)
+
+    def __repr__(self) -> str:
+        return f"RefusedImports({sorted(self.packages)!r})"
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None = None, target: ModuleType | None = None
+    ) -> ModuleSpec | None:
+        """Raise :class:`ModuleNotFoundError` for a refused package; ``None`` (look on) else."""
+        if fullname.partition(".")[0] in self.packages:
+            raise ModuleNotFoundError(
+                f"No module named {fullname!r}: grafterr-pipeline run does not load it "
+                "(grafterr_pipeline.cli.process.UNUSED_BY_RUN)",
+                name=fullname,
+            )
+        return None
+
+
+def refuse_imports(packages: Iterable[str] = UNUSED_BY_RUN) -> RefusedImports | None:
+    """Make this process fail every later import of ``packages``; None if one is loaded.
+
+    For the ``run`` command's own process only: a package already imported is left alone
+    rather than half refused.
+    """
+    packages = tuple(packages)
+    if any(name in sys.modules for name in packages):
+        return None
+    finder = RefusedImports(packages)
+    sys.meta_path.insert(0, finder)
+    return finder
