@@ -11,7 +11,11 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from grafterr_pipeline.cli.process import refuse_imports, use_system_allocator
+from grafterr_pipeline.cli.process import (
+    limit_malloc_arenas,
+    refuse_imports,
+    use_system_allocator,
+)
 from grafterr_pipeline.errors import GrafterrError
 
 __all__ = ["build_parser", "main"]
@@ -111,6 +115,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     refuse_imports()  # pandas: never used, yet ~30 MiB once pyarrow imports it
+    limit_malloc_arenas()  # before the run starts its page, DuckDB and Arrow threads
     from grafterr_pipeline.cli.run import run_range
 
     return run_range(start=args.start, end=args.end)

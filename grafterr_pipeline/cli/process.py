@@ -6,7 +6,10 @@ read once by Arrow's C++ library, the import system), which a library must leave
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import importlib.abc
+import logging
 import os
 import sys
 from collections.abc import Iterable, Sequence
@@ -15,17 +18,25 @@ from types import ModuleType
 
 __all__ = [
     "ARROW_POOL_VARIABLE",
+    "MALLOC_ARENAS",
     "UNUSED_BY_RUN",
     "RefusedImports",
+    "limit_malloc_arenas",
     "refuse_imports",
     "use_system_allocator",
 ]
+
+logger = logging.getLogger(__name__)
 
 ARROW_POOL_VARIABLE = "ARROW_DEFAULT_MEMORY_POOL"
 # Installed but never used by the pipeline: pyarrow imports pandas on its first ``pa.array``
 # call only to ask whether the value is a pandas object (~30 MiB of memory for a no), and both
 # pyarrow and DuckDB treat a failed import as pandas not being installed.
 UNUSED_BY_RUN = ("pandas",)
+# glibc gives each thread that allocates an arena of its own, up to 8 per core, and frees
+# within an arena only: a run's page threads, DuckDB's and Arrow's workers each keep some.
+MALLOC_ARENAS = 2
+_M_ARENA_MAX = -8  # mallopt's parameter number, from glibc's malloc.h
 
 
 def use_system_allocator() -> None:
@@ -74,3 +85,21 @@ def refuse_imports(packages: Iterable[str] = UNUSED_BY_RUN) -> RefusedImports | 
     finder = RefusedImports(packages)
     sys.meta_path.insert(0, finder)
     return finder
+
+
+def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
+    """Cap glibc's malloc arenas at ``arenas``, unless the environment sets the cap itself.
+
+    Only threads started afterwards are affected, so call it first. Returns whether the cap
+    was set: not on a C library other than glibc, which has no such arenas.
+    """
+    if os.environ.get("MALLOC_ARENA_MAX") or "arena_max" in os.environ.get("GLIBC_TUNABLES", ""):
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    done = bool(mallopt(_M_ARENA_MAX, arenas))
+    logger.debug("malloc arenas capped at %d: %s", arenas, done)
+    return done

@@ -79,3 +79,20 @@ def test_refusing_a_package_already_loaded_changes_nothing() -> None:
 
     assert finder is None
     assert not any(isinstance(f, RefusedImports) for f in sys.meta_path)
+
+
+def _capped(**env: str) -> str:
+    code = "from grafterr_pipeline.cli.process import limit_malloc_arenas as f; print(f())"
+    clean = {k: v for k, v in os.environ.items() if k not in ("MALLOC_ARENA_MAX", "GLIBC_TUNABLES")}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env={**clean, **env}, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="malloc arenas are glibc's")
+def test_the_run_caps_malloc_arenas_unless_the_environment_does() -> None:
+    assert _capped() == "True"
+    assert _capped(MALLOC_ARENA_MAX="4") == "False"
+    assert _capped(GLIBC_TUNABLES="glibc.malloc.arena_max=4") == "False"
