@@ -21,7 +21,6 @@ from zoneinfo import ZoneInfoNotFoundError
 
 from grafterr_pipeline.businessdate import parse_cutoff, zone
 from grafterr_pipeline.errors import ConfigurationError
-from grafterr_pipeline.warehouse.location import Location
 
 __all__ = [
     "ENVIRONMENTS",
@@ -151,6 +150,10 @@ class Settings:
                 "the most the API serves per page"
             )
         if self.warehouse_uri is not None:
+            # Imported here: the warehouse package loads pyarrow and DuckDB, which a command
+            # that only reads its settings (or sets pyarrow's allocator first) must not pay for.
+            from grafterr_pipeline.warehouse.location import Location
+
             Location.parse(self.warehouse_uri)  # an unsupported scheme fails here, named
         if self.pii not in PII_MODES:
             raise ConfigurationError(f"GRAFTERR_PII={self.pii!r} is not one of: hash, keep, drop")

@@ -11,6 +11,11 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from grafterr_pipeline.cli.process import (
+    limit_malloc_arenas,
+    refuse_imports,
+    use_system_allocator,
+)
 from grafterr_pipeline.errors import GrafterrError
 
 __all__ = ["build_parser", "main"]
@@ -109,6 +114,8 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    refuse_imports()  # pandas: never used, yet ~30 MiB once pyarrow imports it
+    limit_malloc_arenas()  # before the run starts its page, DuckDB and Arrow threads
     from grafterr_pipeline.cli.run import run_range
 
     return run_range(start=args.start, end=args.end)
@@ -133,6 +140,7 @@ def _configure_logging(*, verbose: bool) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``grafterr-pipeline`` console script."""
+    use_system_allocator()  # before the parser's imports load pyarrow
     args = build_parser().parse_args(argv)
     _configure_logging(verbose=args.verbose)
     try:

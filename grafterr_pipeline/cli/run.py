@@ -65,7 +65,9 @@ def _arrow_allocator() -> None:
 
     pyarrow's default pool (mimalloc) keeps the pages of each landed date's freed tables: over
     the peers bench's 5 dates the process peaked ~35 MiB higher with it than with the system
-    allocator, which hands them back, at the same speed.
+    allocator, which hands them back, at the same speed. This sets the pool of pyarrow's Python
+    calls only; the command line also sets Arrow's C++ default before pyarrow is imported
+    (:func:`grafterr_pipeline.cli.process.use_system_allocator`).
     """
     if not os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
         import pyarrow as pa

@@ -9,11 +9,13 @@ Dagster; the assets wrap it.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 from urllib.parse import quote
 
@@ -24,6 +26,7 @@ from grafterr_pipeline.client.paging import (
     Page,
     PagingPolicy,
     envelope_problem,
+    merge_keys,
     merge_orders,
     page_from,
     unsettled_reason,
@@ -45,14 +48,22 @@ logger = logging.getLogger(__name__)
 class PullResult:
     """Everything one window gave.
 
-    ``orders`` are de-duplicated by ``order_id`` (latest ``updated_at`` wins) and sorted by
-    (date field, ``order_id``); ``pages`` are the raw bodies of the accepted read, in page
-    order, for the raw archive.
+    ``pages`` are the raw bodies of the accepted read, in page order, for the raw archive;
+    ``orders`` are their orders de-duplicated by ``order_id`` (latest ``updated_at`` wins) and
+    sorted by (date field, ``order_id``), parsed from ``pages`` when first asked for: the pull
+    itself keeps only what the merge needs (see :func:`page_from`).
     """
 
-    orders: list[dict[str, Any]]
     pages: list[bytes]
     stats: PullStats
+    picks: Sequence[tuple[int, int]] = field(default=(), repr=False)  # (page, entry) per order
+    data_key: str = "data"
+
+    @cached_property
+    def orders(self) -> list[dict[str, Any]]:
+        """The window's orders, one per ``order_id``, in the API's sort order."""
+        entries = [json.loads(page.decode("utf-8"))[self.data_key] for page in self.pages]
+        return [entries[page][entry] for page, entry in self.picks]
 
 
 @dataclass(frozen=True)
@@ -158,7 +169,12 @@ class GrafterrClient:
                     elapsed=self._clock() - started,
                 )
                 logger.info("pulled %s: %s", window.describe(), stats.summary())
-                return PullResult(orders, [page.content for page in pages], stats)
+                return PullResult(
+                    [page.content for page in pages],
+                    stats,
+                    _picks(pages, orders),
+                    self._names.key_data,
+                )
             logger.warning(
                 "%s changed while it was paged (%s); reading it again (%d of at most %d)",
                 window.describe(),
@@ -224,7 +240,8 @@ class GrafterrClient:
             validate=lambda body: envelope_problem(body, self._names),
         )
         reply = self._transport.send(call, recorder)
-        return page_from(number, reply.content, reply.body, self._names)
+        keep = merge_keys(self._names, window.date_field)
+        return page_from(number, reply.content, reply.body, self._names, keep=keep)
 
     def _params(self, window: _Window, page: int) -> dict[str, str | int]:
         names = self._names
@@ -271,3 +288,13 @@ class GrafterrClient:
         if isinstance(body, dict) and self._names.field_order_id in body:
             return None
         return f"the body is not an order with {self._names.field_order_id!r}"
+
+
+def _picks(pages: Sequence[Page], orders: Sequence[object]) -> list[tuple[int, int]]:
+    """Where each of ``orders`` (entries of ``pages``' orders) sits: (page, entry) indexes."""
+    where = {
+        id(order): (number, entry)
+        for number, page in enumerate(pages)
+        for entry, order in enumerate(page.orders)
+    }
+    return [where[id(order)] for order in orders]

@@ -9,7 +9,9 @@ import pytest
 from grafterr_pipeline.client.paging import (
     Page,
     envelope_problem,
+    merge_keys,
     merge_orders,
+    page_from,
     unsettled_reason,
 )
 from grafterr_pipeline.settings import ApiNames
@@ -37,6 +39,26 @@ def test_duplicates_keep_the_latest_update_and_orders_sort_by_date_then_id() -> 
 
     assert [o["order_id"] for o in merged] == ["c", "b", "a"]
     assert merged[1] is new and dropped == 1
+
+
+def test_a_page_cut_to_the_merge_keys_merges_as_the_whole_orders_do() -> None:
+    whole = [
+        {**order("b", "2026-11-30T10:00:00+00:00", "2026-11-30T10:00:00Z"), "total": "1.00"},
+        {**order("a", "2026-11-30T09:00:00+00:00", "2026-11-30T09:00:00Z"), "total": "2.00"},
+        {**order("b", "2026-11-30T10:00:00+00:00", "2026-11-30T11:00:00Z"), "total": "3.00"},
+    ]
+    body = {"data": whole, "meta": {"total": 2, "total_pages": 1}}
+    keep = merge_keys(NAMES, "created_at")
+
+    cut = page_from(1, b"{}", body, NAMES, keep=keep)
+    merged, dropped = merge_orders([cut], names=NAMES, date_field="created_at")
+    expected, _ = merge_orders([page(1, whole)], names=NAMES, date_field="created_at")
+
+    assert all(set(o) == {"order_id", "created_at", "updated_at"} for o in cut.orders)
+    assert [(o["order_id"], o["updated_at"]) for o in merged] == [
+        (o["order_id"], o["updated_at"]) for o in expected
+    ]
+    assert dropped == 1
 
 
 @pytest.mark.parametrize(

@@ -99,3 +99,15 @@ def test_get_order_returns_one_order_and_404_is_rejected(serve: Serve, connect: 
         client.get_order("ord_nope")
 
     assert order["order_id"] == wanted
+
+
+def test_pull_orders_are_the_whole_orders_as_served(serve: Serve, connect: Connect) -> None:
+    client = connect(serve())
+
+    result = client.pull_orders(START, END)
+
+    served = {
+        order["order_id"]: order for page in result.pages for order in json.loads(page)["data"]
+    }
+    assert result.orders == [served[order["order_id"]] for order in result.orders]
+    assert len(result.orders[0]) > 3  # every field, not only those the merge reads

@@ -1,0 +1,105 @@
+"""How the command's own process is set up before it imports the pipeline's heavy libraries.
+
+Only the command line calls these: they change process-wide state (an environment variable
+read once by Arrow's C++ library, the import system), which a library must leave to its host.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import importlib.abc
+import logging
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from importlib.machinery import ModuleSpec
+from types import ModuleType
+
+__all__ = [
+    "ARROW_POOL_VARIABLE",
+    "MALLOC_ARENAS",
+    "UNUSED_BY_RUN",
+    "RefusedImports",
+    "limit_malloc_arenas",
+    "refuse_imports",
+    "use_system_allocator",
+]
+
+logger = logging.getLogger(__name__)
+
+ARROW_POOL_VARIABLE = "ARROW_DEFAULT_MEMORY_POOL"
+# Installed but never used by the pipeline: pyarrow imports pandas on its first ``pa.array``
+# call only to ask whether the value is a pandas object (~30 MiB of memory for a no), and both
+# pyarrow and DuckDB treat a failed import as pandas not being installed.
+UNUSED_BY_RUN = ("pandas",)
+# glibc gives each thread that allocates an arena of its own, up to 8 per core, and frees
+# within an arena only: a run's page threads, DuckDB's and Arrow's workers each keep some.
+MALLOC_ARENAS = 2
+_M_ARENA_MAX = -8  # mallopt's parameter number, from glibc's malloc.h
+
+
+def use_system_allocator() -> None:
+    """Have Arrow's C++ library allocate with the system allocator, unless the user chose.
+
+    Arrow reads ``ARROW_DEFAULT_MEMORY_POOL`` once, when pyarrow is first imported, and its
+    C++ code (Parquet writer, compute kernels) keeps using that pool whatever
+    ``pyarrow.set_memory_pool`` says later. Its default, mimalloc, keeps the pages of freed
+    tables: over the peers bench's 5 dates ``run`` peaked 15-20 MiB higher with it.
+    """
+    if "pyarrow" not in sys.modules:
+        os.environ.setdefault(ARROW_POOL_VARIABLE, "system")
+
+
+class RefusedImports(importlib.abc.MetaPathFinder):
+    """An import finder that fails the import of the named packages, as if not installed."""
+
+    def __init__(self, packages: Iterable[str]) -> None:
+        self.packages = frozenset(packages)
+
+    def __repr__(self) -> str:
+        return f"RefusedImports({sorted(self.packages)!r})"
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None = None, target: ModuleType | None = None
+    ) -> ModuleSpec | None:
+        """Raise :class:`ModuleNotFoundError` for a refused package; ``None`` (look on) else."""
+        if fullname.partition(".")[0] in self.packages:
+            raise ModuleNotFoundError(
+                f"No module named {fullname!r}: grafterr-pipeline run does not load it "
+                "(grafterr_pipeline.cli.process.UNUSED_BY_RUN)",
+                name=fullname,
+            )
+        return None
+
+
+def refuse_imports(packages: Iterable[str] = UNUSED_BY_RUN) -> RefusedImports | None:
+    """Make this process fail every later import of ``packages``; None if one is loaded.
+
+    For the ``run`` command's own process only: a package already imported is left alone
+    rather than half refused.
+    """
+    packages = tuple(packages)
+    if any(name in sys.modules for name in packages):
+        return None
+    finder = RefusedImports(packages)
+    sys.meta_path.insert(0, finder)
+    return finder
+
+
+def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
+    """Cap glibc's malloc arenas at ``arenas``, unless the environment sets the cap itself.
+
+    Only threads started afterwards are affected, so call it first. Returns whether the cap
+    was set: not on a C library other than glibc, which has no such arenas.
+    """
+    if os.environ.get("MALLOC_ARENA_MAX") or "arena_max" in os.environ.get("GLIBC_TUNABLES", ""):
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    done = bool(mallopt(_M_ARENA_MAX, arenas))
+    logger.debug("malloc arenas capped at %d: %s", arenas, done)
+    return done

@@ -1,0 +1,98 @@
+"""The command's process set-up: Arrow's allocator chosen before pyarrow loads."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from grafterr_pipeline.cli.process import RefusedImports, refuse_imports
+
+# What the console script does before it parses its arguments, then the pool Arrow's C++ code
+# ended up with once the parser (which imports the webhook and sandbox commands) was built.
+_PROBE = """
+import sys
+from grafterr_pipeline.cli import build_parser
+from grafterr_pipeline.cli.process import use_system_allocator
+loaded_early = "pyarrow" in sys.modules
+use_system_allocator()
+build_parser()
+import pyarrow
+print(loaded_early, pyarrow.default_memory_pool().backend_name)
+"""
+
+
+def _probe(**env: str) -> str:
+    clean = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE], env={**clean, **env}, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_the_command_gives_arrow_the_system_allocator_before_pyarrow_loads() -> None:
+    assert _probe() == "False system"
+
+
+@pytest.mark.parametrize("pool", ["mimalloc", "system"], ids=["mimalloc", "system"])
+def test_the_command_keeps_the_arrow_pool_the_user_chose(pool: str) -> None:
+    assert _probe(ARROW_DEFAULT_MEMORY_POOL=pool) == f"False {pool}"
+
+
+# The calls the pipeline makes that reach for pandas when it is importable: pyarrow's array
+# and table builders, DuckDB binding Python values and returning Arrow.
+_REFUSED = """
+import datetime as dt, sys
+from decimal import Decimal
+from grafterr_pipeline.cli.process import refuse_imports
+refuse_imports()
+import duckdb, pyarrow as pa, pyarrow.compute as pc
+landed = pa.Table.from_pylist([{"d": dt.date(2026, 11, 17), "x": Decimal("1.10")}])
+total = pc.sum(pa.array([Decimal("1.10"), Decimal("2.05")], pa.decimal128(18, 2))).as_py()
+con = duckdb.connect()
+rows = con.execute("SELECT ?::DATE, sum(x) FROM landed GROUP BY 1", [dt.date(2026, 11, 17)])
+print(rows.fetchall(), con.sql("SELECT * FROM landed").to_arrow_table().num_rows, total)
+try:
+    import pandas
+except ModuleNotFoundError as err:
+    print("refused", "pandas" in sys.modules, "UNUSED_BY_RUN" in str(err))
+"""
+
+
+def test_refused_pandas_leaves_pyarrow_and_duckdb_working_without_it() -> None:
+    done = subprocess.run([sys.executable, "-c", _REFUSED], capture_output=True, text=True)
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "[(datetime.date(2026, 11, 17), Decimal('1.10'))] 1 3.15",
+        "refused False True",
+    ]
+
+
+def test_refusing_a_package_already_loaded_changes_nothing() -> None:
+    assert "pytest" in sys.modules
+
+    finder = refuse_imports(["pytest"])
+
+    assert finder is None
+    assert not any(isinstance(f, RefusedImports) for f in sys.meta_path)
+
+
+def _capped(**env: str) -> str:
+    code = "from grafterr_pipeline.cli.process import limit_malloc_arenas as f; print(f())"
+    clean = {k: v for k, v in os.environ.items() if k not in ("MALLOC_ARENA_MAX", "GLIBC_TUNABLES")}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env={**clean, **env}, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="malloc arenas are glibc's")
+def test_the_run_caps_malloc_arenas_unless_the_environment_does() -> None:
+    assert _capped() == "True"
+    assert _capped(MALLOC_ARENA_MAX="4") == "False"
+    assert _capped(GLIBC_TUNABLES="glibc.malloc.arena_max=4") == "False"
