@@ -10,12 +10,14 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
 from grafterr_pipeline.businessdate import business_date_of
 from grafterr_pipeline.merge import Candidate
 from grafterr_pipeline.normalise import dumps, normalise_day
 from grafterr_pipeline.normalise.fast import normalise_staged
+from grafterr_pipeline.normalise.proven import business_dates
 from grafterr_pipeline.normalise.values import read_timestamp
 from tests.factories import make_order
 from tests.normalise.fastcheck import NOW, OPTIONS, stage
@@ -76,3 +78,21 @@ def test_a_number_with_a_leading_zero_is_quarantined_not_a_crash(
     assert fast.tables["orders"]["order_id"].to_pylist() == ["ord_1"]
     assert fast.quarantine.num_rows == 1
     assert "not a candidate" in fast.quarantine["reason"][0].as_py()
+
+
+@pytest.mark.parametrize("timezone", ["America/Vancouver", "Australia/Lord_Howe", "Asia/Kuwait"])
+@pytest.mark.parametrize("year", [1900, 2026])
+def test_business_dates_in_arrow_are_the_reference_dates(timezone: str, year: int) -> None:
+    """Every 1,201 seconds of a year (LMT offsets in seconds, half-hour daylight shifts), at a
+    cut-off that is not on the hour."""
+    start = dt.datetime(year, 1, 1, tzinfo=dt.UTC)
+    instants = [start + dt.timedelta(seconds=s) for s in range(0, 366 * 86400, 1201)]
+    cutoff = dt.time(4, 30)
+
+    dates = business_dates(
+        pa.chunked_array([pa.array(instants, pa.timestamp("us", tz="UTC"))]),
+        pa.chunked_array([pa.array([timezone] * len(instants))]),
+        cutoff,
+    )
+
+    assert dates.to_pylist() == [business_date_of(i, timezone, cutoff) for i in instants]
