@@ -8,6 +8,7 @@ the rest of the day loaded.
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 from pathlib import Path
 
 import pyarrow as pa
@@ -15,7 +16,7 @@ import pytest
 
 from grafterr_pipeline.businessdate import business_date_of
 from grafterr_pipeline.merge import Candidate
-from grafterr_pipeline.normalise import dumps, normalise_day
+from grafterr_pipeline.normalise import dumps, loads, normalise_day
 from grafterr_pipeline.normalise.fast import normalise_staged
 from grafterr_pipeline.normalise.proven import business_dates
 from grafterr_pipeline.normalise.values import read_timestamp
@@ -96,3 +97,42 @@ def test_business_dates_in_arrow_are_the_reference_dates(timezone: str, year: in
     )
 
     assert dates.to_pylist() == [business_date_of(i, timezone, cutoff) for i in instants]
+
+
+def test_a_line_that_is_not_utf8_is_quarantined_not_a_crash(tmp_path: Path) -> None:
+    """Bytes that are not UTF-8 (here in a product name) are not JSON text: the line is
+    quarantined with its bytes escaped, and the rest of the day loads."""
+    record = {"source": "api", "event_kind": None, "occurred_at": None}
+    bad = dumps({**record, "order": make_order(order_id="ord_bad")}).encode()
+    good = dumps({**record, "order": make_order()}).encode()
+    path = tmp_path / "staged.jsonl"
+    path.write_bytes(bad.replace(b'"Tea"', b'"T\xffa"') + b"\n" + good + b"\n")
+
+    fast = normalise_staged([path], business_date=dt.date(2026, 11, 30), options=OPTIONS, now=NOW)
+
+    assert fast.tables["orders"]["order_id"].to_pylist() == ["ord_1"]
+    [row] = fast.quarantine.to_pylist()
+    assert "not a candidate" in row["reason"]
+    assert '"T\\xffa"' in row["raw_json"]
+
+
+def test_a_line_with_a_byte_order_mark_is_read_as_the_reference_reads_it(tmp_path: Path) -> None:
+    """``steps.read_merged`` parses the staged bytes, where ``json.loads`` skips a UTF-8 byte
+    order mark; the fast path's Python reader must read the line the same way."""
+    order = make_order()
+    line = dumps({"source": "api", "event_kind": None, "occurred_at": None, "order": order})
+    path = tmp_path / "staged.jsonl.gz"
+    with gzip.open(path, "wb") as out:
+        out.write(b"\xef\xbb\xbf" + line.encode() + b"\n")
+    with gzip.open(path, "rb") as lines:
+        candidates = [Candidate(loads(raw)["order"], source="api") for raw in lines]
+
+    fast = normalise_staged([path], business_date=dt.date(2026, 11, 30), options=OPTIONS, now=NOW)
+    reference = normalise_day(
+        candidates, business_date=dt.date(2026, 11, 30), options=OPTIONS, now=NOW
+    )
+
+    for name, table in reference.tables.items():
+        assert fast.tables[name].to_pylist() == table.to_pylist(), name
+    assert fast.tables["orders"].num_rows == 1
+    assert fast.quarantine.num_rows == reference.quarantine.num_rows == 0
