@@ -182,7 +182,8 @@ class FastNormaliser:
     def _fallback(self, chunk: LineChunk, keys: pa.Table) -> Fallback:
         """The Python reference's reading of the lines of ``chunk`` no row of ``keys`` proves."""
         flagged = unproven(keys, len(chunk.lines), chunk.first)
-        lines = chunk.lines.take(pa.array(flagged - chunk.first)).to_pylist()
+        # as bytes: Arrow does not check the file's text is UTF-8, and the reader must not fail
+        lines = chunk.lines.take(pa.array(flagged - chunk.first)).cast(pa.binary()).to_pylist()
         return python_rows(
             zip(flagged.tolist(), lines, strict=True),
             business_date=self.business_date,
