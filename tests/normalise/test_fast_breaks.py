@@ -99,21 +99,33 @@ def test_business_dates_in_arrow_are_the_reference_dates(timezone: str, year: in
     assert dates.to_pylist() == [business_date_of(i, timezone, cutoff) for i in instants]
 
 
-def test_a_line_that_is_not_utf8_is_quarantined_not_a_crash(tmp_path: Path) -> None:
-    """Bytes that are not UTF-8 (here in a product name) are not JSON text: the line is
-    quarantined with its bytes escaped, and the rest of the day loads."""
+@pytest.mark.parametrize(
+    ("sent", "reason"),
+    [
+        (b"\xff", "not a candidate"),
+        (b"\xed\xa0\x80", "not valid Unicode"),
+        (b"\xf4\x90\x80\x80", "not a candidate"),
+    ],
+    ids=["not-utf8", "surrogate", "beyond-unicode"],
+)
+def test_a_line_that_is_not_utf8_is_quarantined_not_a_crash(
+    tmp_path: Path, sent: bytes, reason: str
+) -> None:
+    """Bytes that are not UTF-8 (here in a product name of a line otherwise in the canonical
+    layout) are not JSON text: the line is quarantined as the reference's reader
+    (``json.loads`` of the bytes) finds it, and the rest of the day loads."""
     record = {"source": "api", "event_kind": None, "occurred_at": None}
     bad = dumps({**record, "order": make_order(order_id="ord_bad")}).encode()
     good = dumps({**record, "order": make_order()}).encode()
     path = tmp_path / "staged.jsonl"
-    path.write_bytes(bad.replace(b'"Tea"', b'"T\xffa"') + b"\n" + good + b"\n")
+    path.write_bytes(bad.replace(b'"Tea"', b'"T' + sent + b'a"') + b"\n" + good + b"\n")
 
     fast = normalise_staged([path], business_date=dt.date(2026, 11, 30), options=OPTIONS, now=NOW)
 
     assert fast.tables["orders"]["order_id"].to_pylist() == ["ord_1"]
     [row] = fast.quarantine.to_pylist()
-    assert "not a candidate" in row["reason"]
-    assert '"T\\xffa"' in row["raw_json"]
+    assert reason in row["reason"]
+    assert '"T\\' in row["raw_json"]  # the bytes kept, escaped
 
 
 def test_a_line_with_a_byte_order_mark_is_read_as_the_reference_reads_it(tmp_path: Path) -> None:
