@@ -81,8 +81,10 @@ class Fallback:
         )
 
 
-def _candidate(line: str) -> Candidate | str:
-    """The candidate a staged line holds, or why it holds none."""
+def _candidate(line: bytes) -> Candidate | str:
+    """The candidate a staged line holds, or why it holds none. The line is parsed as bytes,
+    as ``steps.read_merged`` parses it: ``json.loads`` then skips a byte order mark, and bytes
+    that are not UTF-8 fail as a ``ValueError``."""
     try:
         record = loads(line)
         occurred = record.get("occurred_at")
@@ -99,13 +101,13 @@ def _candidate(line: str) -> Candidate | str:
 
 
 def python_rows(
-    lines: Iterable[tuple[int, str]],
+    lines: Iterable[tuple[int, bytes]],
     *,
     business_date: dt.date,
     options: NormaliseOptions,
     now: dt.datetime,
 ) -> Fallback:
-    """Read ``(line number, text)`` pairs with the Python reference."""
+    """Read ``(line number, bytes)`` pairs with the Python reference."""
     fallback = Fallback()
     for cand, line in lines:
         fallback.lines += 1
@@ -121,13 +123,14 @@ def python_rows(
     return fallback
 
 
-def _unreadable(line: str, reason: str, business_date: dt.date, now: dt.datetime) -> Row:
+def _unreadable(line: bytes, reason: str, business_date: dt.date, now: dt.datetime) -> Row:
     error = InvalidOrderError(reason)
     return {
         "source": _UNKNOWN_SOURCE,
         "order_id": error.order_id,
         "business_date": business_date,
         "reason": error.reason,
-        "raw_json": line.rstrip("\r\n"),
+        # bytes that are not UTF-8 are kept escaped, so the text stays exact
+        "raw_json": line.decode("utf-8", "backslashreplace").rstrip("\r\n"),
         "quarantined_at": now,
     }

@@ -24,8 +24,7 @@ most the line's length, and any unknown key or blank adds to it: equal lengths m
 none.
 
 The queries read ``lines`` (``cand``, ``line``, ``canonical``: whether the line matches
-``layout.canonical_pattern``); ``BUSINESS_DATE`` reads ``dated`` and ``BEST`` ``keys``. Values
-are bound, never formatted in.
+``layout.canonical_pattern``); ``BEST`` reads ``keys``. Values are bound, never formatted in.
 """
 
 from __future__ import annotations
@@ -41,7 +40,7 @@ from grafterr_pipeline.normalise.layout import (
     value_size,
 )
 
-__all__ = ["BEST", "BUSINESS_DATE", "CONV", "CONV_OTHER", "MACROS"]
+__all__ = ["BEST", "CONV", "CONV_OTHER", "MACROS"]
 
 # JSON text ``j`` of a value, read as values.py reads it. Text: a JSON string only (a number
 # as text goes to Python). Ids: a string with a visible character, at most 128 bytes, or an
@@ -286,15 +285,6 @@ CONV = _CONV.format(
     rows=_CANONICAL, lists="CAST(0 AS BIGINT) AS lists_size, false AS lists_fractions"
 )
 CONV_OTHER = _CONV.format(rows=_CONVERT, lists=_LISTS.strip())
-
-# The business date of each row of ``dated`` (``cand``, ``store_timezone``, ``created_at``), whose
-# zones are all in ``zones`` (``timezone`` fails on a name ICU does not know). Apart from CONV:
-# a join with ``zones`` there lost the lines' order, which the tables keep.
-BUSINESS_DATE = r"""
-SELECT cand, CAST(timezone(store_timezone, created_at) - to_minutes(CAST($cutoff AS BIGINT))
-                  AS DATE) AS business_date
-FROM dated
-"""
 
 # The latest valid version of each order in the chunk (merge.py's rule; a tie goes to the earlier
 # line, as Python's max() keeps the first), whatever its date, from ``keys`` (``KEYS_SCHEMA``).

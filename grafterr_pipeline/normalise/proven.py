@@ -10,13 +10,17 @@ work, on the critical path.
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from grafterr_pipeline.businessdate import zone
 from grafterr_pipeline.normalise.fallback import KEYS_SCHEMA
 
-__all__ = ["merge_keys", "proven", "unproven"]
+__all__ = ["business_dates", "merge_keys", "proven", "unproven"]
 
 # A fraction read through a float is exact only when the line's text has no exponent and no
 # run of 16 digits; the few lines out of the canonical layout with such money are searched.
@@ -62,6 +66,55 @@ def merge_keys(good: pa.Table, business_date: pa.Array | pa.ChunkedArray) -> pa.
         "business_date": business_date,
     }
     return pa.table(keys).cast(KEYS_SCHEMA)
+
+
+_HOUR = 3_600_000_000  # microseconds
+_DAY = 24 * _HOUR
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def business_dates(
+    created_at: pa.ChunkedArray, zones: pa.ChunkedArray, cutoff: dt.time
+) -> pa.Array:
+    """The business date of each instant of ``created_at`` (UTC) in the zone named beside it in
+    ``zones`` (each known to ``zoneinfo``), as ``businessdate.business_date_of`` gives it.
+
+    The offsets come from the same ``zoneinfo`` data as the reference's, not from DuckDB's ICU,
+    which carries its own copy of the zone rules: a different tzdata release dates an order
+    near the cut-off on another day. They are looked up once per zone and hour: no zone changes
+    its offset twice within an hour (tzdata's closest transitions are days apart), so an hour
+    whose first and last microsecond have the same offset has it throughout; in any other hour,
+    each instant is looked up.
+    """
+    us = pc.cast(created_at, pa.int64()).to_numpy().astype(np.int64)
+    encoded = pc.dictionary_encode(zones.combine_chunks())
+    names = encoded.dictionary.to_pylist()
+    code = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    if not len(us):
+        return pa.array([], pa.date32())
+    hour = us // _HOUR
+    first_hour = int(hour.min())
+    span = int(hour.max()) - first_hour + 1
+    buckets, bucket = np.unique(code * span + (hour - first_hour), return_inverse=True)
+    offsets = np.empty(len(buckets), dtype=np.int64)
+    changes = np.zeros(len(buckets), dtype=bool)
+    for n, key in enumerate(buckets.tolist()):
+        tz = zone(names[key // span])
+        start = (first_hour + key % span) * _HOUR
+        offsets[n] = _offset(tz, start)
+        changes[n] = _offset(tz, start + _HOUR - 1) != offsets[n]
+    offset = offsets[bucket]
+    for row in np.flatnonzero(changes[bucket]).tolist():
+        offset[row] = _offset(zone(names[code[row]]), int(us[row]))
+    cutoff_us = (cutoff.hour * 60 + cutoff.minute) * 60_000_000
+    days = (us + offset - cutoff_us) // _DAY
+    return pa.array(days.astype(np.int32)).cast(pa.date32())
+
+
+def _offset(tz: ZoneInfo, us: int) -> int:
+    """The UTC offset of ``tz``, in microseconds, at ``us`` microseconds after the epoch."""
+    local = (_EPOCH + dt.timedelta(microseconds=us)).astimezone(tz)
+    return (local.utcoffset() or dt.timedelta(0)) // dt.timedelta(microseconds=1)
 
 
 def unproven(keys: pa.Table, count: int, first: int) -> np.ndarray:
