@@ -55,3 +55,13 @@ def land(path: Path) -> tuple[dict[str, list[Order]], list[Order], int]:
     assert fast.quarantine.to_pylist() == reference.quarantine.to_pylist()
     chunks = iter_chunks([path], business_date=DAY, options=OPTIONS, now=NOW)
     return tables, fast.quarantine.to_pylist(), sum(c.python_lines for c in chunks)
+
+
+def assert_bad_order_left_to_python(path: Path, word: str) -> None:
+    """Of ``path``'s orders ``ord_bad`` (the Python reader's only line) is quarantined with
+    ``word`` in its reason, and ``ord_1`` lands."""
+    tables, quarantine, python_lines = land(path)
+    assert [row["order_id"] for row in tables["orders"]] == ["ord_1"]
+    assert [row["order_id"] for row in quarantine] == ["ord_bad"]
+    assert word in quarantine[0]["reason"]
+    assert python_lines == 1

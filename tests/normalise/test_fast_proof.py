@@ -12,7 +12,15 @@ import pytest
 from grafterr_pipeline.normalise import dumps
 from grafterr_pipeline.normalise.fast import iter_chunks, normalise_staged
 from tests.factories import make_order
-from tests.normalise.fastcheck import DAY, LAYOUTS, NOW, OPTIONS, Order, land, stage
+from tests.normalise.fastcheck import (
+    DAY,
+    LAYOUTS,
+    NOW,
+    OPTIONS,
+    Order,
+    assert_bad_order_left_to_python,
+    stage,
+)
 
 
 @LAYOUTS
@@ -31,12 +39,7 @@ def test_values_only_a_calendar_or_zone_can_judge_are_left_to_python(
     broken = make_order(order_id="ord_bad", **changes)
     path = stage(tmp_path / "staged.jsonl.gz", [layout(broken), layout(make_order())])
 
-    tables, quarantine, python_lines = land(path)
-
-    assert [row["order_id"] for row in tables["orders"]] == ["ord_1"]
-    assert [row["order_id"] for row in quarantine] == ["ord_bad"]
-    assert word in quarantine[0]["reason"]
-    assert python_lines == 1
+    assert_bad_order_left_to_python(path, word)
 
 
 def test_an_event_time_no_calendar_has_is_left_to_python(tmp_path: Path) -> None:

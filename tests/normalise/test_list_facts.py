@@ -14,7 +14,7 @@ import pytest
 
 from grafterr_pipeline.normalise.values import MAX_INT
 from tests.factories import make_order
-from tests.normalise.fastcheck import LAYOUTS, Order, land, stage
+from tests.normalise.fastcheck import LAYOUTS, Order, assert_bad_order_left_to_python, land, stage
 
 
 def _second_line(**changes: Any) -> Callable[[Order], None]:
@@ -73,12 +73,7 @@ def test_orders_breaking_a_rule_of_their_whole_list_are_quarantined(
     change(broken)
     path = stage(tmp_path / "staged.jsonl.gz", [layout(broken), layout(make_order())])
 
-    tables, quarantine, python_lines = land(path)
-
-    assert [row["order_id"] for row in tables["orders"]] == ["ord_1"]
-    assert [row["order_id"] for row in quarantine] == ["ord_bad"]
-    assert word in quarantine[0]["reason"]
-    assert python_lines == 1
+    assert_bad_order_left_to_python(path, word)
 
 
 @LAYOUTS
