@@ -52,10 +52,7 @@ def _point_at_sandbox(server: SandboxServer, config: SandboxConfig, data_dir: Pa
 
 
 def _print_day(day: DayResult) -> None:
-    if day.success:
-        print(f"  {day.business_date}: ok, {day.orders} orders", flush=True)
-    else:
-        print(f"  {day.business_date}: FAILED: {day.error}", flush=True)
+    print(f"  {day.business_date}: {day.summary()}", flush=True)
 
 
 def run_demo(*, days: int = 7, seed: int = 7, data_dir: str | None = None) -> int:
