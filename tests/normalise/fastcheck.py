@@ -23,15 +23,18 @@ OPTIONS = NormaliseOptions(pii="hash", pii_salt="pepper")
 Order = dict[str, Any]
 
 
-def _reversed(value: Any) -> Any:
+def keys_reversed(value: Any) -> Any:
+    """``value`` with every object's keys in reverse order: out of the canonical layout."""
     if isinstance(value, dict):
-        return {key: _reversed(value[key]) for key in reversed(value)}
+        return {key: keys_reversed(value[key]) for key in reversed(value)}
     if isinstance(value, list):
-        return [_reversed(item) for item in value]
+        return [keys_reversed(item) for item in value]
     return value
 
 
-LAYOUTS = pytest.mark.parametrize("layout", [lambda o: o, _reversed], ids=["canonical", "other"])
+LAYOUTS = pytest.mark.parametrize(
+    "layout", [lambda o: o, keys_reversed], ids=["canonical", "other"]
+)
 
 
 def stage(path: Path, orders: list[Order]) -> Path:

@@ -24,6 +24,7 @@ from grafterr_pipeline.normalise.day import NormalisedDay, best_effort_date
 from grafterr_pipeline.normalise.fast import iter_chunks, normalise_staged
 from grafterr_pipeline.normalise.values import read_timestamp
 from tests.factories import make_order
+from tests.normalise.fastcheck import keys_reversed
 from tests.normalise.strategies import invalid_orders, valid_orders
 
 NOW = dt.datetime(2026, 12, 1, 9, tzinfo=dt.UTC)
@@ -65,14 +66,6 @@ def _assert_same(fast: NormalisedDay, reference: NormalisedDay) -> None:
 def _python_lines(path: Path, business_date: dt.date) -> int:
     chunks = iter_chunks([path], business_date=business_date, options=OPTIONS, now=NOW)
     return sum(chunk.python_lines for chunk in chunks)
-
-
-def _keys_reversed(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {key: _keys_reversed(value[key]) for key in reversed(value)}
-    if isinstance(value, list):
-        return [_keys_reversed(item) for item in value]
-    return value
 
 
 def _business_date(order: dict[str, Any]) -> dt.date:
@@ -209,7 +202,7 @@ def test_empty_staging_gives_every_table_with_its_schema(tmp_path: Path) -> None
 def test_valid_orders_with_their_keys_in_another_order_are_still_read_by_sql(
     tmp_path: Path, order: dict[str, Any]
 ) -> None:
-    path = _stage(tmp_path / "staged.jsonl.gz", [_keys_reversed(order)])
+    path = _stage(tmp_path / "staged.jsonl.gz", [keys_reversed(order)])
 
     fast, reference = _both(path, _business_date(order))
 
