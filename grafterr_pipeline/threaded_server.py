@@ -10,8 +10,10 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from typing import TYPE_CHECKING
 
-import uvicorn
+if TYPE_CHECKING:
+    import uvicorn
 
 __all__ = ["LOOPBACK", "ThreadedServer"]
 
@@ -26,6 +28,8 @@ class ThreadedServer:
         self.host = host
         self._socket = _bind(host, port)
         self.port: int = self._socket.getsockname()[1]
+        import uvicorn  # here, so that LOOPBACK can be imported without loading it
+
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True,

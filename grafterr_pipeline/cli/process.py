@@ -29,10 +29,13 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 ARROW_POOL_VARIABLE = "ARROW_DEFAULT_MEMORY_POOL"
-# Installed but never used by the pipeline: pyarrow imports pandas on its first ``pa.array``
-# call only to ask whether the value is a pandas object (~30 MiB of memory for a no), and both
-# pyarrow and DuckDB treat a failed import as pandas not being installed.
-UNUSED_BY_RUN = ("pandas",)
+# Installed but never used by a run, and imported only where the importer falls back when they
+# are missing: pyarrow imports pandas on its first ``pa.array`` call only to ask whether the
+# value is a pandas object (~30 MiB for a no), and both pyarrow and DuckDB then take pandas as
+# not installed; Dagster's storage loads structlog, which loads rich for pretty tracebacks on a
+# terminal, and Alembic's templates (Mako) load pygments to colour their HTML error pages
+# (~7 MiB for both); each falls back to plain text.
+UNUSED_BY_RUN = ("pandas", "rich", "pygments")
 # glibc gives each thread that allocates an arena of its own, up to 8 per core, and frees
 # within an arena only: a run's page threads, DuckDB's and Arrow's workers each keep some.
 MALLOC_ARENAS = 2

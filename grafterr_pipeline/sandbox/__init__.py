@@ -8,11 +8,15 @@ webhook events, and reports the ground truth a correct pipeline must end with. S
 
 from __future__ import annotations
 
-from grafterr_pipeline.sandbox.app import build_app
+from typing import TYPE_CHECKING, Any
+
 from grafterr_pipeline.sandbox.config import SandboxConfig
 from grafterr_pipeline.sandbox.environment import pipeline_environment
-from grafterr_pipeline.sandbox.server import SandboxServer
-from grafterr_pipeline.sandbox.truth import GroundTruth, Tally, ground_truth
+
+if TYPE_CHECKING:
+    from grafterr_pipeline.sandbox.app import build_app
+    from grafterr_pipeline.sandbox.server import SandboxServer
+    from grafterr_pipeline.sandbox.truth import GroundTruth, Tally, ground_truth
 
 __all__ = [
     "GroundTruth",
@@ -23,3 +27,21 @@ __all__ = [
     "ground_truth",
     "pipeline_environment",
 ]
+
+# The app and server load Starlette and uvicorn, the ground truth the order generator: loaded
+# when first asked for (PEP 562), so that importing the configuration stays light.
+_LAZY = {
+    "build_app": "grafterr_pipeline.sandbox.app",
+    "SandboxServer": "grafterr_pipeline.sandbox.server",
+    "GroundTruth": "grafterr_pipeline.sandbox.truth",
+    "Tally": "grafterr_pipeline.sandbox.truth",
+    "ground_truth": "grafterr_pipeline.sandbox.truth",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

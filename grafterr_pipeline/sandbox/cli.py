@@ -13,10 +13,12 @@ import dataclasses
 import datetime as dt
 import logging
 import threading
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from grafterr_pipeline.sandbox.config import RETRY_AFTER_STYLES, SandboxConfig
-from grafterr_pipeline.sandbox.server import SandboxServer
+
+if TYPE_CHECKING:
+    from grafterr_pipeline.sandbox.server import SandboxServer
 
 __all__ = ["DEFAULT_PORT", "add_arguments", "config_from_args", "serve"]
 
@@ -124,6 +126,8 @@ def serve(args: argparse.Namespace, *, stop: threading.Event | None = None) -> i
     """Serve a sandbox in the foreground until Ctrl-C (or ``stop`` is set); return the exit code."""
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    from grafterr_pipeline.sandbox.server import SandboxServer  # loads uvicorn: serving only
+
     try:
         config = config_from_args(args)
         server = SandboxServer(config, port=args.port)

@@ -9,7 +9,8 @@ here imports Dagster.
 
 from __future__ import annotations
 
-from grafterr_pipeline.webhooks.app import build_app
+from typing import TYPE_CHECKING, Any
+
 from grafterr_pipeline.webhooks.delivery import Dating, InboxEvent, Quarantined, read_delivery
 from grafterr_pipeline.webhooks.inbox import (
     Inbox,
@@ -19,7 +20,10 @@ from grafterr_pipeline.webhooks.inbox import (
     Outcome,
     SqliteInbox,
 )
-from grafterr_pipeline.webhooks.server import WebhookServer
+
+if TYPE_CHECKING:
+    from grafterr_pipeline.webhooks.app import build_app
+    from grafterr_pipeline.webhooks.server import WebhookServer
 
 __all__ = [
     "Dating",
@@ -35,3 +39,18 @@ __all__ = [
     "build_app",
     "read_delivery",
 ]
+
+# The receiver's app and server load Starlette and uvicorn; the pipeline's runs only read the
+# inbox, so these two are imported when first asked for (PEP 562), not with the package.
+_SERVING = {
+    "build_app": "grafterr_pipeline.webhooks.app",
+    "WebhookServer": "grafterr_pipeline.webhooks.server",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SERVING:
+        import importlib
+
+        return getattr(importlib.import_module(_SERVING[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

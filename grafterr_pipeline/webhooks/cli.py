@@ -16,12 +16,14 @@ from pathlib import Path
 
 from grafterr_pipeline.errors import ConfigurationError
 from grafterr_pipeline.settings import WebhookSettings
+from grafterr_pipeline.threaded_server import LOOPBACK
 from grafterr_pipeline.webhooks.inboxes import describe_inbox
-from grafterr_pipeline.webhooks.server import DEFAULT_PORT, LOOPBACK, WebhookServer
 
 __all__ = ["add_arguments", "serve", "settings_from_args"]
 
 logger = logging.getLogger(__name__)
+
+DEFAULT_PORT = 8787
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -79,6 +81,8 @@ def serve(args: argparse.Namespace) -> int:
     """Serve the receiver until SIGINT or SIGTERM; return the exit code."""
     settings = settings_from_args(args)
     try:
+        from grafterr_pipeline.webhooks.server import WebhookServer
+
         server = WebhookServer(settings, host=args.host, port=args.port)
     except OSError as err:
         raise ConfigurationError(f"cannot listen on {args.host}:{args.port}: {err}") from err

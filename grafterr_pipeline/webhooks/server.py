@@ -25,11 +25,10 @@ from grafterr_pipeline.webhooks.app import build_app
 from grafterr_pipeline.webhooks.inbox import Inbox
 from grafterr_pipeline.webhooks.inboxes import open_inbox
 
-__all__ = ["DEFAULT_PORT", "LOOPBACK", "WebhookServer"]
+__all__ = ["LOOPBACK", "WebhookServer"]
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_PORT = 8787
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 

@@ -96,3 +96,45 @@ def test_the_run_caps_malloc_arenas_unless_the_environment_does() -> None:
     assert _capped() == "True"
     assert _capped(MALLOC_ARENA_MAX="4") == "False"
     assert _capped(GLIBC_TUNABLES="glibc.malloc.arena_max=4") == "False"
+
+
+# What a `run` process loads before its first step: the parser, the job and a SQLite instance,
+# with the command's refusals in place; then a failing op, whose error Dagster records without
+# the refused pretty-printers.
+_RUN_IMPORTS = """
+import sys, tempfile
+from grafterr_pipeline.cli.process import refuse_imports
+refuse_imports()
+from grafterr_pipeline.cli import build_parser
+build_parser()
+from grafterr_pipeline.definitions import build_definitions
+build_definitions().resolve_job_def("grafterr_orders_job")
+import dagster as dg
+
+@dg.op
+def broken():
+    raise ValueError("the op's own message")
+
+@dg.job
+def failing():
+    broken()
+
+with tempfile.TemporaryDirectory() as home, dg.DagsterInstance.local_temp(home) as instance:
+    result = failing.execute_in_process(instance=instance, raise_on_error=False)
+    error = [e for e in result.all_events if e.is_step_failure][0].step_failure_data.error
+    print(result.success, error.cause.message.strip())
+    print(instance.get_run_by_id(result.run_id).is_failure)
+heavy = ("starlette", "uvicorn", "rich", "pygments", "pandas", "pyarrow.dataset")
+print(sorted(name for name in heavy if name in sys.modules))
+"""
+
+
+def test_a_run_process_loads_no_web_server_pretty_printer_or_arrow_dataset() -> None:
+    done = subprocess.run([sys.executable, "-c", _RUN_IMPORTS], capture_output=True, text=True)
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "False ValueError: the op's own message",
+        "True",
+        "[]",
+    ]
