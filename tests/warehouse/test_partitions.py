@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pyarrow as pa
@@ -16,7 +18,7 @@ from grafterr_pipeline.normalise import normalise_day
 from grafterr_pipeline.normalise.schema import ORDERS
 from grafterr_pipeline.warehouse import Location, Warehouse, files
 from grafterr_pipeline.warehouse.files import atomic_write, remove_leftovers
-from grafterr_pipeline.warehouse.parquet import ROW_GROUP_ROWS, write_partition
+from grafterr_pipeline.warehouse.parquet import ROW_GROUP_ROWS, read_file, write_partition
 from tests.factories import make_order
 from tests.warehouse.helpers import DATES, OPTIONS, normalised, sandbox_orders
 
@@ -243,3 +245,45 @@ def test_views_are_rewritten_only_when_their_definition_changes(tmp_path: Path) 
     assert warehouse.refresh_views() is False
     _land(warehouse, DAY, _order_on(DAY, "a"), _order_on(DAY, "b"))
     assert warehouse.refresh_views() is False
+
+
+# Landing a date twice (the second land reads the month's summary back), refreshing the views
+# and reading a partition back, in a process of its own.
+_LANDS = """
+import sys, tempfile
+from pathlib import Path
+from tests.warehouse.helpers import DATES, sandbox_day
+from grafterr_pipeline.warehouse import Warehouse
+from grafterr_pipeline.warehouse.parquet import read_partition
+with tempfile.TemporaryDirectory() as root:
+    warehouse = Warehouse(Path(root))
+    day = sandbox_day(DATES[0])
+    warehouse.land(day)
+    warehouse.land(day)
+    warehouse.refresh_views()
+    back = read_partition(warehouse.location, "orders", DATES[0])
+    print(back.num_rows == day.tables["orders"].num_rows, "pyarrow.dataset" in sys.modules)
+"""
+
+
+def test_landing_and_reading_back_never_load_arrow_datasets() -> None:
+    # pq.read_table would: Acero and Substrait then stay loaded, 7-45 MiB, for the process.
+    done = subprocess.run(
+        [sys.executable, "-c", _LANDS],
+        cwd=Path(__file__).parents[2],
+        capture_output=True,
+        text=True,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "False"]
+
+
+def test_read_file_gives_what_read_table_gives(tmp_path: Path) -> None:
+    table = pa.table({"order_id": ["a", "b"], "total": [1.5, 2.25]})
+    path = tmp_path / "business_date=2026-11-24" / "part.parquet"
+    path.parent.mkdir()
+    pq.write_table(table, path)
+
+    assert read_file(path).equals(pq.read_table(path), check_metadata=True)
+    assert read_file(path).equals(table)
