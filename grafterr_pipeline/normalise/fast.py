@@ -117,7 +117,10 @@ class QueriedChunk:
 
 @dataclass
 class FastNormaliser:
-    """A DuckDB connection set up to normalise chunks of one business date's staged lines."""
+    """A DuckDB connection set up to normalise chunks of one business date's staged lines.
+
+    ``threads`` is DuckDB's thread count; ``None`` leaves DuckDB's default (one per core).
+    """
 
     business_date: dt.date
     options: NormaliseOptions
@@ -128,6 +131,12 @@ class FastNormaliser:
         self.con = duckdb.connect(config={"threads": self.threads} if self.threads else {})
         self.con.execute("SET TimeZone = 'UTC'")
         self.con.execute(fastsql.MACROS)
+
+    def use_default_threads(self) -> None:
+        """Have DuckDB run the next queries on its default number of threads."""
+        if self.threads is not None:
+            self.con.execute("RESET threads")
+            self.threads = None
 
     def close(self) -> None:
         """Release the connection."""
@@ -268,8 +277,14 @@ def iter_chunks(
 
     Versions of one order are merged within a chunk; :func:`normalise_staged` also merges
     across chunks. Staged files hold one valid version per order already (``merge_orders``).
+
+    With ``threads`` left ``None``, the first chunk is queried on one DuckDB thread and any
+    later ones on DuckDB's default: a chunk is one Arrow array, which DuckDB scans on one
+    thread anyway, and a second thread's own memory (its allocator arena and buffers, ~5 MiB)
+    then bought nothing for a date that fits one chunk, as most do.
     """
-    normaliser = FastNormaliser(business_date, options, now or dt.datetime.now(dt.UTC), threads)
+    start = threads or 1
+    normaliser = FastNormaliser(business_date, options, now or dt.datetime.now(dt.UTC), start)
     try:
         chunks = read_line_chunks(paths, chunk_bytes=chunk_bytes)
         judged = ((chunk, in_canonical_layout(chunk)) for chunk in chunks)
@@ -278,6 +293,8 @@ def iter_chunks(
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="chunk-tables") as pool:
             pending: Future[ChunkTables] | None = None
             for chunk, canonical in read_ahead(judged):
+                if pending is not None and threads is None:
+                    normaliser.use_default_threads()
                 queried = normaliser.query(chunk, canonical)
                 if pending is not None:
                     yield pending.result()

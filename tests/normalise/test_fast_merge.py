@@ -10,11 +10,12 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 
 from grafterr_pipeline.merge import Candidate
 from grafterr_pipeline.normalise import NormaliseOptions, dumps, loads, normalise_day
-from grafterr_pipeline.normalise.fast import iter_chunks, normalise_staged
+from grafterr_pipeline.normalise.fast import FastNormaliser, iter_chunks, normalise_staged
 from tests.factories import make_order
 
 NOW = dt.datetime(2026, 12, 1, 9, tzinfo=dt.UTC)
@@ -79,3 +80,17 @@ def test_versions_in_one_chunk_merge_as_in_the_reference(tmp_path: Path, lines: 
         assert fast.tables[name].to_pylist() == table.to_pylist(), name
         assert chunk.tables[name].num_rows == table.num_rows, name
     assert fast.tables["orders"].num_rows == len({r["order"]["order_id"] for r in records})
+
+
+def test_a_normaliser_started_on_one_thread_goes_back_to_duckdbs_default() -> None:
+    # iter_chunks queries a date's first chunk on one DuckDB thread and the rest on the default.
+    default = duckdb.connect().execute("SELECT current_setting('threads')").fetchone()
+    normaliser = FastNormaliser(DAY, OPTIONS, NOW, threads=1)
+    try:
+        one = normaliser.con.execute("SELECT current_setting('threads')").fetchone()
+        normaliser.use_default_threads()
+        back = normaliser.con.execute("SELECT current_setting('threads')").fetchone()
+    finally:
+        normaliser.close()
+
+    assert (one, back, normaliser.threads) == ((1,), default, None)
