@@ -17,6 +17,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import urlparse
 from zoneinfo import ZoneInfoNotFoundError
 
 from grafterr_pipeline.businessdate import parse_cutoff, zone
@@ -190,6 +191,15 @@ class Settings:
     def with_changes(self, **changes: object) -> Settings:
         """Return a copy with ``changes`` applied (settings are immutable)."""
         return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def is_local_uri(uri: str) -> bool:
+    """Whether ``GRAFTERR_WAREHOUSE_URI``'s value names a local folder: a path, or ``file://``.
+
+    A one-letter scheme is a Windows drive letter, so a path too.
+    """
+    scheme = urlparse(uri.strip()).scheme.lower()
+    return scheme in ("", "file") or len(scheme) == 1
 
 
 def default_inbox_path(data_dir: Path) -> Path:

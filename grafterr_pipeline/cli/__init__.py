@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
 from grafterr_pipeline.cli.process import (
     limit_malloc_arenas,
     refuse_imports,
+    unused_by_run,
     use_system_allocator,
 )
 from grafterr_pipeline.errors import GrafterrError
@@ -114,7 +116,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    refuse_imports()  # pandas: never used, yet ~30 MiB once pyarrow imports it
+    refuse_imports(unused_by_run(os.environ))  # pandas and others never used, yet loaded
     limit_malloc_arenas()  # before the run starts its page, DuckDB and Arrow threads
     from grafterr_pipeline.cli.run import run_range
 

@@ -12,17 +12,21 @@ import importlib.abc
 import logging
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from importlib.machinery import ModuleSpec
 from types import ModuleType
 
+from grafterr_pipeline.settings import is_local_uri
+
 __all__ = [
     "ARROW_POOL_VARIABLE",
+    "CLOUD_FILESYSTEMS",
     "MALLOC_ARENAS",
     "UNUSED_BY_RUN",
     "RefusedImports",
     "limit_malloc_arenas",
     "refuse_imports",
+    "unused_by_run",
     "use_system_allocator",
 ]
 
@@ -36,6 +40,9 @@ ARROW_POOL_VARIABLE = "ARROW_DEFAULT_MEMORY_POOL"
 # terminal, and Alembic's templates (Mako) load pygments to colour their HTML error pages
 # (~7 MiB for both); each falls back to plain text.
 UNUSED_BY_RUN = ("pandas", "rich", "pygments")
+# pyarrow.fs loads its object-store filesystems when they are there and goes on without them;
+# a warehouse in a local folder needs none (~5 MiB, the AWS SDK's start-up included).
+CLOUD_FILESYSTEMS = ("pyarrow._s3fs", "pyarrow._gcsfs", "pyarrow._azurefs")
 # glibc gives each thread that allocates an arena of its own, up to 8 per core, and frees
 # within an arena only: a run's page threads, DuckDB's and Arrow's workers each keep some.
 MALLOC_ARENAS = 2
@@ -54,8 +61,17 @@ def use_system_allocator() -> None:
         os.environ.setdefault(ARROW_POOL_VARIABLE, "system")
 
 
+def unused_by_run(env: Mapping[str, str]) -> tuple[str, ...]:
+    """What a ``run`` process refuses: :data:`UNUSED_BY_RUN`, and :data:`CLOUD_FILESYSTEMS`
+    unless ``GRAFTERR_WAREHOUSE_URI`` names an object store."""
+    if is_local_uri(env.get("GRAFTERR_WAREHOUSE_URI") or ""):
+        return UNUSED_BY_RUN + CLOUD_FILESYSTEMS
+    return UNUSED_BY_RUN
+
+
 class RefusedImports(importlib.abc.MetaPathFinder):
-    """An import finder that fails the import of the named packages, as if not installed."""
+    """An import finder that fails the import of the named packages or modules (with their
+    submodules), as if not installed."""
 
     def __init__(self, packages: Iterable[str]) -> None:
         self.packages = frozenset(packages)
@@ -67,7 +83,8 @@ class RefusedImports(importlib.abc.MetaPathFinder):
         self, fullname: str, path: Sequence[str] | None = None, target: ModuleType | None = None
     ) -> ModuleSpec | None:
         """Raise :class:`ModuleNotFoundError` for a refused package; ``None`` (look on) else."""
-        if fullname.partition(".")[0] in self.packages:
+        parts = fullname.split(".")
+        if any(".".join(parts[:n]) in self.packages for n in range(1, len(parts) + 1)):
             raise ModuleNotFoundError(
                 f"No module named {fullname!r}: grafterr-pipeline run does not load it "
                 "(grafterr_pipeline.cli.process.UNUSED_BY_RUN)",
@@ -77,13 +94,13 @@ class RefusedImports(importlib.abc.MetaPathFinder):
 
 
 def refuse_imports(packages: Iterable[str] = UNUSED_BY_RUN) -> RefusedImports | None:
-    """Make this process fail every later import of ``packages``; None if one is loaded.
+    """Make this process fail every later import of ``packages``; None if all are loaded.
 
     For the ``run`` command's own process only: a package already imported is left alone
     rather than half refused.
     """
-    packages = tuple(packages)
-    if any(name in sys.modules for name in packages):
+    packages = tuple(name for name in packages if name not in sys.modules)
+    if not packages:
         return None
     finder = RefusedImports(packages)
     sys.meta_path.insert(0, finder)

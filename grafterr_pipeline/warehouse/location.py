@@ -19,6 +19,7 @@ from urllib.parse import unquote, urlparse
 import pyarrow.fs as pafs
 
 from grafterr_pipeline.errors import ConfigurationError
+from grafterr_pipeline.settings import is_local_uri
 
 __all__ = ["REMOTE_SCHEMES", "Location", "glob_escape"]
 
@@ -49,7 +50,7 @@ class Location:
         """Read ``uri``: a path (relative to the working directory), ``file://`` or ``s3://``."""
         text = str(uri).strip()
         scheme = urlparse(text).scheme.lower()
-        if scheme in ("", "file") or len(scheme) == 1:  # a Windows drive letter is a path
+        if is_local_uri(text):
             # A file:// URI percent-encodes its path (RFC 8089): file:///a%20b is "/a b".
             path = Path(unquote(urlparse(text).path) if scheme == "file" else text)
             return cls(path.resolve().as_uri())

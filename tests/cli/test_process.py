@@ -8,7 +8,13 @@ import sys
 
 import pytest
 
-from grafterr_pipeline.cli.process import RefusedImports, refuse_imports
+from grafterr_pipeline.cli.process import (
+    CLOUD_FILESYSTEMS,
+    UNUSED_BY_RUN,
+    RefusedImports,
+    refuse_imports,
+    unused_by_run,
+)
 
 # What the console script does before it parses its arguments, then the pool Arrow's C++ code
 # ended up with once the parser (which imports the webhook and sandbox commands) was built.
@@ -138,3 +144,40 @@ def test_a_run_process_loads_no_web_server_pretty_printer_or_arrow_dataset() -> 
         "True",
         "[]",
     ]
+
+
+@pytest.mark.parametrize(
+    ("uri", "cloud_refused"),
+    [("", True), ("data/warehouse", True), ("file:///srv/warehouse", True), ("s3://b/p", False)],
+    ids=["default", "path", "file-uri", "s3"],
+)
+def test_a_run_refuses_arrows_object_stores_only_for_a_local_warehouse(
+    uri: str, cloud_refused: bool
+) -> None:
+    refused = unused_by_run({"GRAFTERR_WAREHOUSE_URI": uri})
+
+    assert set(UNUSED_BY_RUN) <= set(refused)
+    assert (set(CLOUD_FILESYSTEMS) <= set(refused)) is cloud_refused
+
+
+# A module refused by its dotted name: pyarrow.fs goes on without it, local files still work.
+_CLOUD_REFUSED = """
+import sys, tempfile
+from grafterr_pipeline.cli.process import CLOUD_FILESYSTEMS, refuse_imports
+refuse_imports(CLOUD_FILESYSTEMS)
+import pyarrow.fs as fs
+with tempfile.TemporaryDirectory() as root:
+    local, path = fs.FileSystem.from_uri("file://" + root)
+    print(type(local).__name__, [m for m in CLOUD_FILESYSTEMS if m in sys.modules])
+try:
+    import pyarrow._s3fs
+except ModuleNotFoundError as err:
+    print("refused", err.name)
+"""
+
+
+def test_refusing_arrows_object_stores_leaves_local_files_working() -> None:
+    done = subprocess.run([sys.executable, "-c", _CLOUD_REFUSED], capture_output=True, text=True)
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["LocalFileSystem []", "refused pyarrow._s3fs"]
