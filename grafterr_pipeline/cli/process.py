@@ -1,7 +1,8 @@
 """How the command's own process is set up before it imports the pipeline's heavy libraries.
 
-Only the command line calls these: they change process-wide state (an environment variable
-read once by Arrow's C++ library, the import system), which a library must leave to its host.
+Only the command line calls these: they change process-wide state (environment variables read
+once by Arrow's and DuckDB's C++ libraries, the import system), which a library must leave to
+its host.
 """
 
 from __future__ import annotations
@@ -21,11 +22,14 @@ from grafterr_pipeline.settings import is_local_uri
 __all__ = [
     "ARROW_POOL_VARIABLE",
     "CLOUD_FILESYSTEMS",
+    "DUCKDB_ALLOCATOR_VARIABLE",
+    "DUCKDB_RETURNS_FREED_PAGES",
     "MALLOC_ARENAS",
     "UNUSED_BY_RUN",
     "RefusedImports",
     "limit_malloc_arenas",
     "refuse_imports",
+    "return_duckdb_pages",
     "unused_by_run",
     "use_system_allocator",
 ]
@@ -33,6 +37,14 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 ARROW_POOL_VARIABLE = "ARROW_DEFAULT_MEMORY_POOL"
+# DuckDB's Linux builds allocate query memory with a jemalloc of their own, which takes its
+# options from this variable (jemalloc's MALLOC_CONF under DuckDB's symbol prefix) once, when
+# duckdb is imported; builds without jemalloc ignore it.
+DUCKDB_ALLOCATOR_VARIABLE = "DUCKDB_JE_MALLOC_CONF"
+# DuckDB tells jemalloc to keep freed pages for a second (dirty_decay_ms 1000), and jemalloc
+# only lets them go on later allocations: a date's normalising connection held its query's
+# pages (~14 MiB for 2,400 orders) through the Arrow work after the query, until it closed.
+DUCKDB_RETURNS_FREED_PAGES = "dirty_decay_ms:0"
 # Installed but never used by a run, and imported only where the importer falls back when they
 # are missing: pyarrow imports pandas on its first ``pa.array`` call only to ask whether the
 # value is a pandas object (~30 MiB for a no), and both pyarrow and DuckDB then take pandas as
@@ -59,6 +71,19 @@ def use_system_allocator() -> None:
     """
     if "pyarrow" not in sys.modules:
         os.environ.setdefault(ARROW_POOL_VARIABLE, "system")
+
+
+def return_duckdb_pages() -> bool:
+    """Have DuckDB's allocator hand pages back to the system as soon as a query frees them,
+    unless the user set :data:`DUCKDB_ALLOCATOR_VARIABLE`; return whether it was set here.
+
+    Only before duckdb is imported: its allocator reads the variable once. Over the peers
+    bench's 5 dates ``run`` then peaked 4-9 MiB lower, in the same time.
+    """
+    if "duckdb" in sys.modules or DUCKDB_ALLOCATOR_VARIABLE in os.environ:
+        return False
+    os.environ[DUCKDB_ALLOCATOR_VARIABLE] = DUCKDB_RETURNS_FREED_PAGES
+    return True
 
 
 def unused_by_run(env: Mapping[str, str]) -> tuple[str, ...]:

@@ -13,6 +13,7 @@ from grafterr_pipeline.cli.process import (
     UNUSED_BY_RUN,
     RefusedImports,
     refuse_imports,
+    return_duckdb_pages,
     unused_by_run,
 )
 
@@ -181,3 +182,59 @@ def test_refusing_arrows_object_stores_leaves_local_files_working() -> None:
 
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["LocalFileSystem []", "refused pyarrow._s3fs"]
+
+
+# A sort of ~200 MB in DuckDB after the run's set-up, then the anonymous memory the process
+# still holds once the query is done: jemalloc kept all of it with DuckDB's own options.
+_DUCKDB_PAGES = """
+from grafterr_pipeline.cli.process import return_duckdb_pages
+print(return_duckdb_pages())
+import duckdb
+
+def anon_mib():
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("RssAnon")) >> 10
+
+con = duckdb.connect(config={"threads": 1})
+before = anon_mib()
+con.sql(
+    "SELECT max(s) FROM (SELECT repeat('x', 1000) || i AS s FROM range(200000) t(i) ORDER BY s)"
+).fetchall()
+print(anon_mib() - before)
+"""
+
+
+def _duckdb_pages(**env: str) -> tuple[str, int]:
+    clean = {k: v for k, v in os.environ.items() if k != "DUCKDB_JE_MALLOC_CONF"}
+    done = subprocess.run(
+        [sys.executable, "-c", _DUCKDB_PAGES], env={**clean, **env}, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""  # jemalloc warns there about an option it does not take
+    set_here, held = done.stdout.split()
+    return set_here, int(held)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="DuckDB bundles jemalloc on Linux")
+def test_the_run_has_duckdb_return_a_finished_querys_pages() -> None:
+    set_here, held = _duckdb_pages()
+
+    assert set_here == "True"
+    assert held < 40, f"{held} MiB still held after the query"
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="DuckDB bundles jemalloc on Linux")
+def test_the_run_keeps_the_duckdb_allocator_options_the_user_chose() -> None:
+    set_here, held = _duckdb_pages(DUCKDB_JE_MALLOC_CONF="dirty_decay_ms:1000")
+
+    assert set_here == "False"
+    assert held > 100, f"only {held} MiB held: the user's options were overridden"
+
+
+def test_duckdb_already_loaded_is_left_as_it_is(monkeypatch: pytest.MonkeyPatch) -> None:
+    import duckdb  # noqa: F401  (loaded, as by any earlier import of the pipeline)
+
+    monkeypatch.delenv("DUCKDB_JE_MALLOC_CONF", raising=False)
+
+    assert return_duckdb_pages() is False
+    assert "DUCKDB_JE_MALLOC_CONF" not in os.environ
