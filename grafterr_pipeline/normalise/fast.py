@@ -54,6 +54,7 @@ from grafterr_pipeline.normalise.schema import QUARANTINE, TABLES
 from grafterr_pipeline.normalise.unnest import child_tables
 
 __all__ = [
+    "PARALLEL_LINES",
     "ChunkTables",
     "FastNormaliser",
     "in_canonical_layout",
@@ -68,6 +69,9 @@ CAND = "_cand"
 _SPEC = transform_spec({**LINE, "order": {k: v for k, v in ORDER.items() if k not in OPTIONAL}})
 _CUSTOMER_SPEC = transform_spec(CUSTOMER)
 _TEXT_SPEC = varchar_spec(LINE)
+# A chunk of fewer lines is queried on one DuckDB thread (see iter_chunks): split in eight
+# batches (LineChunk.table), each would be shorter than one of DuckDB's 2,048-row vectors.
+PARALLEL_LINES = 8 * 2048
 # Anchored at both ends; pyarrow's match_substring_regex searches.
 _LAYOUT = rf"\A(?:{canonical_pattern()})\z"
 
@@ -278,13 +282,14 @@ def iter_chunks(
     Versions of one order are merged within a chunk; :func:`normalise_staged` also merges
     across chunks. Staged files hold one valid version per order already (``merge_orders``).
 
-    With ``threads`` left ``None``, the first chunk is queried on one DuckDB thread and any
-    later ones on DuckDB's default: a chunk is one Arrow array, which DuckDB scans on one
-    thread anyway, and a second thread's own memory (its allocator arena and buffers, ~5 MiB)
-    then bought nothing for a date that fits one chunk, as most do.
+    With ``threads`` left ``None``, chunks are queried on one DuckDB thread until one has
+    :data:`PARALLEL_LINES` lines or more, and on DuckDB's default from then on: a chunk's
+    eight Arrow batches are then too short to be worth a second thread, whose own memory (its
+    allocator arena and buffers, ~5 MiB) was most of what a small date's landing added.
     """
-    start = threads or 1
-    normaliser = FastNormaliser(business_date, options, now or dt.datetime.now(dt.UTC), start)
+    normaliser = FastNormaliser(
+        business_date, options, now or dt.datetime.now(dt.UTC), threads or 1
+    )
     try:
         chunks = read_line_chunks(paths, chunk_bytes=chunk_bytes)
         judged = ((chunk, in_canonical_layout(chunk)) for chunk in chunks)
@@ -293,7 +298,7 @@ def iter_chunks(
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="chunk-tables") as pool:
             pending: Future[ChunkTables] | None = None
             for chunk, canonical in read_ahead(judged):
-                if pending is not None and threads is None:
+                if threads is None and len(chunk.lines) >= PARALLEL_LINES:
                     normaliser.use_default_threads()
                 queried = normaliser.query(chunk, canonical)
                 if pending is not None:
