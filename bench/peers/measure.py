@@ -6,22 +6,45 @@ spread its work over child processes would look smaller than it is. A sampler th
 up the proportional set size (``Pss`` in ``/proc/<pid>/smaps_rollup``: shared pages split
 between the processes sharing them) of every process in the contender's session, every
 :data:`SAMPLE_SECONDS`; the peak is the larger of the two figures.
+
+Linux carries a process's ``ru_maxrss`` across ``exec`` and starts it, in a process forked or
+spawned by another, at that parent's own peak: every contender started straight from the
+harness would report at least the harness's peak (1.8 GB in ``make bench``, after the
+normalise part made its input). So the harness starts a small launcher (:data:`LAUNCHER`),
+which starts the contender, waits for it and reports the contender's own ``ru_maxrss`` and
+wall time; the launcher itself is left out of the sampled sum.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["SAMPLE_SECONDS", "Outcome", "run_measured", "session_pss_kib"]
+__all__ = ["LAUNCHER", "SAMPLE_SECONDS", "Outcome", "run_measured", "session_pss_kib"]
 
 SAMPLE_SECONDS = 0.1
+# Run with ``python -S -c LAUNCHER REPORT COMMAND...``: start COMMAND, wait for it, write its
+# exit code, wall seconds and ru_maxrss (KiB) to REPORT as JSON, and exit with its code.
+LAUNCHER = """
+import json, os, subprocess, sys, time
+report, command = sys.argv[1], sys.argv[2:]
+started = time.monotonic()
+child = subprocess.Popen(command)
+_, status, usage = os.wait4(child.pid, 0)
+wall = time.monotonic() - started
+code = os.waitstatus_to_exitcode(status)
+with open(report, "w") as out:
+    json.dump({"exit_code": code, "wall_seconds": wall, "maxrss_kib": usage.ru_maxrss}, out)
+sys.exit(code if code >= 0 else 128 - code)
+"""
 
 
 @dataclass(frozen=True)
@@ -46,27 +69,31 @@ def run_measured(
 ) -> Outcome:
     """Run ``command``, its output into ``log``; kill its process group after ``timeout`` s."""
     timed_out = threading.Event()
+    report = log.with_name(log.name + ".measured.json")
+    report.unlink(missing_ok=True)
     with log.open("wb") as sink:
         started = time.monotonic()
-        process = subprocess.Popen(
-            command, env=env, cwd=cwd, stdout=sink, stderr=subprocess.STDOUT,
-            start_new_session=True,
+        launcher = subprocess.Popen(
+            [sys.executable, "-S", "-c", LAUNCHER, str(report), *command], env=env, cwd=cwd,
+            stdout=sink, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
-        timer = threading.Timer(timeout, _kill_group, (process.pid, timed_out))
-        sampler = _TreeSampler(process.pid)
+        timer = threading.Timer(timeout, _kill_group, (launcher.pid, timed_out))
+        sampler = _TreeSampler(launcher.pid, leave_out=launcher.pid)
         timer.start()
         sampler.start()
         try:
-            _, status, usage = os.wait4(process.pid, 0)
+            _, status, _ = os.wait4(launcher.pid, 0)
         finally:
             timer.cancel()
             sampler.stop()
         wall = time.monotonic() - started
-    process.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+    launcher.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+    # A launcher killed at the timeout wrote nothing: its own figures stand in.
+    measured = json.loads(report.read_text()) if report.exists() else {}
     return Outcome(
-        exit_code=process.returncode,
-        wall_seconds=wall,
-        peak_rss_mib=max(usage.ru_maxrss, sampler.peak_kib) / 1024,  # KiB on Linux
+        exit_code=measured.get("exit_code", launcher.returncode),
+        wall_seconds=measured.get("wall_seconds", wall),
+        peak_rss_mib=max(measured.get("maxrss_kib", 0), sampler.peak_kib) / 1024,  # KiB
         timed_out=timed_out.is_set(),
         last_line=_last_line(log),
         processes=sampler.most_processes,
@@ -76,16 +103,17 @@ def run_measured(
 class _TreeSampler(threading.Thread):
     """Samples the summed PSS of every process in one session until stopped."""
 
-    def __init__(self, session: int) -> None:
+    def __init__(self, session: int, *, leave_out: int | None = None) -> None:
         super().__init__(daemon=True)
         self.session = session
+        self.leave_out = leave_out
         self.peak_kib = 0
         self.most_processes = 1
         self._halt = threading.Event()
 
     def run(self) -> None:
         while not self._halt.wait(SAMPLE_SECONDS):
-            kib, count = session_pss_kib(self.session)
+            kib, count = session_pss_kib(self.session, leave_out=self.leave_out)
             self.peak_kib = max(self.peak_kib, kib)
             self.most_processes = max(self.most_processes, count)
 
@@ -94,11 +122,12 @@ class _TreeSampler(threading.Thread):
         self.join()
 
 
-def session_pss_kib(session: int) -> tuple[int, int]:
-    """The summed PSS in KiB of the live processes of ``session``, and how many there are."""
+def session_pss_kib(session: int, *, leave_out: int | None = None) -> tuple[int, int]:
+    """The summed PSS in KiB of the live processes of ``session`` but ``leave_out``, and how
+    many there are."""
     total = count = 0
     for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
+        if not entry.name.isdigit() or entry.name == str(leave_out):
             continue
         try:
             # Fields after the command name, which may hold spaces: state, ppid, pgrp, session.

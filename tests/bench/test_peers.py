@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
 import sys
 from decimal import Decimal
 from pathlib import Path
@@ -129,6 +130,38 @@ def test_peak_memory_adds_up_every_process_of_the_contender(tmp_path: Path) -> N
     assert outcome.ok
     assert outcome.processes == 3
     assert outcome.peak_rss_mib > 60 + 2 * 80
+
+
+# A harness that once held 400 MiB (as `make bench` does after making the normalise input)
+# measures a contender that holds little.
+_BIG_HARNESS = """
+import sys
+from pathlib import Path
+from bench.peers.measure import run_measured
+held = bytearray(400 * 1024 * 1024)
+held[::4096] = b"x" * len(held[::4096])
+del held
+out = Path(sys.argv[1])
+outcome = run_measured(
+    [sys.executable, "-c", "print('small')"], env={}, cwd=out, timeout=30, log=out / "log"
+)
+print(outcome.ok, round(outcome.peak_rss_mib), (out / "log").read_text().strip())
+"""
+
+
+def test_a_contender_is_not_charged_with_the_harness_own_peak(tmp_path: Path) -> None:
+    # Linux starts a spawned process's ru_maxrss at its parent's peak.
+    done = subprocess.run(
+        [sys.executable, "-c", _BIG_HARNESS, str(tmp_path)],
+        cwd=Path(__file__).parents[2],
+        capture_output=True,
+        text=True,
+    )
+
+    assert done.returncode == 0, done.stderr
+    ok, peak, said = done.stdout.split()
+    assert (ok, said) == ("True", "small")
+    assert int(peak) < 100
 
 
 @pytest.mark.parametrize(
