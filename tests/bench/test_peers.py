@@ -1,4 +1,4 @@
-"""The peers benchmark's own parts: scoring, the date filter, counting at the sandbox."""
+"""The benchmarks' own parts: scoring, the date filter, counting at the sandbox, measuring."""
 
 from __future__ import annotations
 
@@ -184,3 +184,26 @@ def test_only_a_full_peers_run_replaces_the_committed_report(
 
     assert path == repo / expected
     assert chosen == Path("mine.md")
+
+
+_BIG_PARENT = """
+import subprocess, sys
+held = bytearray(400 * 1024 * 1024)
+held[::4096] = b"x" * len(held[::4096])
+del held
+code = "from bench.normalise_bench import own_peak_bytes; print(own_peak_bytes() >> 20)"
+print(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout)
+"""
+
+
+def test_the_normalise_bench_measures_a_childs_own_peak() -> None:
+    # Its contenders run in children of the bench's process, which make bench has grown.
+    done = subprocess.run(
+        [sys.executable, "-c", _BIG_PARENT],
+        cwd=Path(__file__).parents[2],
+        capture_output=True,
+        text=True,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert 0 < int(done.stdout) < 100
