@@ -74,9 +74,11 @@ last answer, so time spent between pulls counts) and in the busiest {PEAK_WINDOW
 (whether the pull itself uses the budget), against the limit of {limit:g} and a burst of \
 {BASE.burst}. *429s*: answers refused by the rate limit. *peak RSS*: \
 the contender's whole process tree: the larger of `ru_maxrss` from `wait4` (exact, but the \
-largest single process only) and the peak of the proportional set sizes of every process in \
-its session added up, sampled every {SAMPLE_SECONDS:g} s; a contender that ran more than one \
-process at once shows how many. *exact*: for every date, the order ids, \
+largest single process only; taken by a small launcher between the harness and the \
+contender, as Linux starts a spawned process's `ru_maxrss` at its parent's peak) and the peak \
+of the proportional set sizes of every process in its session added up, sampled every \
+{SAMPLE_SECONDS:g} s; a contender that ran more than one process at once shows how many. \
+*exact*: for every date, the order ids, \
 the number of orders and of order lines, and the net revenue equal the sandbox's \
 `ground_truth` to the penny, with no order twice. The peers land whole windows; their rows are \
 kept for a date by `grafterr_pipeline.businessdate.business_date_of`, as the pipeline does. \
