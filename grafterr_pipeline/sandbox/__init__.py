@@ -8,8 +8,9 @@ webhook events, and reports the ground truth a correct pipeline must end with. S
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from grafterr_pipeline.lazy import lazy_attributes
 from grafterr_pipeline.sandbox.config import SandboxConfig
 from grafterr_pipeline.sandbox.environment import pipeline_environment
 
@@ -38,10 +39,4 @@ _LAZY = {
     "ground_truth": "grafterr_pipeline.sandbox.truth",
 }
 
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _LAZY)

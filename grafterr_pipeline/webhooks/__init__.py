@@ -9,8 +9,9 @@ here imports Dagster.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from grafterr_pipeline.lazy import lazy_attributes
 from grafterr_pipeline.webhooks.delivery import Dating, InboxEvent, Quarantined, read_delivery
 from grafterr_pipeline.webhooks.inbox import (
     Inbox,
@@ -47,10 +48,4 @@ _SERVING = {
     "WebhookServer": "grafterr_pipeline.webhooks.server",
 }
 
-
-def __getattr__(name: str) -> Any:
-    if name in _SERVING:
-        import importlib
-
-        return getattr(importlib.import_module(_SERVING[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _SERVING)
