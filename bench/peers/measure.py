@@ -10,9 +10,9 @@ between the processes sharing them) of every process in the contender's session,
 Linux carries a process's ``ru_maxrss`` across ``exec`` and starts it, in a process forked or
 spawned by another, at that parent's own peak: every contender started straight from the
 harness would report at least the harness's peak (1.8 GB in ``make bench``, after the
-normalise part made its input). So the harness starts a small launcher (:data:`LAUNCHER`),
-which starts the contender, waits for it and reports the contender's own ``ru_maxrss`` and
-wall time; the launcher itself is left out of the sampled sum.
+warehouse part built its year of orders). So the harness starts a small launcher
+(:data:`LAUNCHER`), which starts the contender, waits for it and reports the contender's own
+``ru_maxrss`` and wall time; the launcher itself is left out of the sampled sum.
 """
 
 from __future__ import annotations

@@ -49,6 +49,13 @@ def test_the_command_keeps_the_arrow_pool_the_user_chose(pool: str) -> None:
     assert _probe(ARROW_DEFAULT_MEMORY_POOL=pool) == f"False {pool}"
 
 
+def _output_of(code: str) -> list[str]:
+    """The lines ``code`` prints in a Python process of its own, which must succeed."""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.splitlines()
+
+
 # The calls the pipeline makes that reach for pandas when it is importable: pyarrow's array
 # and table builders, DuckDB binding Python values and returning Arrow.
 _REFUSED = """
@@ -70,10 +77,7 @@ except ModuleNotFoundError as err:
 
 
 def test_refused_pandas_leaves_pyarrow_and_duckdb_working_without_it() -> None:
-    done = subprocess.run([sys.executable, "-c", _REFUSED], capture_output=True, text=True)
-
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines() == [
+    assert _output_of(_REFUSED) == [
         "[(datetime.date(2026, 11, 17), Decimal('1.10'))] 1 3.15",
         "refused False True",
     ]
@@ -137,10 +141,7 @@ print(sorted(name for name in heavy if name in sys.modules))
 
 
 def test_a_run_process_loads_no_web_server_pretty_printer_or_arrow_dataset() -> None:
-    done = subprocess.run([sys.executable, "-c", _RUN_IMPORTS], capture_output=True, text=True)
-
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines() == [
+    assert _output_of(_RUN_IMPORTS) == [
         "False ValueError: the op's own message",
         "True",
         "[]",
@@ -178,10 +179,7 @@ except ModuleNotFoundError as err:
 
 
 def test_refusing_arrows_object_stores_leaves_local_files_working() -> None:
-    done = subprocess.run([sys.executable, "-c", _CLOUD_REFUSED], capture_output=True, text=True)
-
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines() == ["LocalFileSystem []", "refused pyarrow._s3fs"]
+    assert _output_of(_CLOUD_REFUSED) == ["LocalFileSystem []", "refused pyarrow._s3fs"]
 
 
 # A sort of ~200 MB in DuckDB after the run's set-up, then the anonymous memory the process
