@@ -20,7 +20,7 @@ from bench.peers.correctness import Tables, read_dlt, read_naive, read_pipeline
 from bench.peers.scenarios import CUTOFF
 from grafterr_pipeline.sandbox import SandboxConfig
 
-__all__ = ["CONTENDERS", "REPO", "Contender", "contender_env"]
+__all__ = ["CONTENDERS", "REPO", "Contender", "base_env", "contender_env", "dagster_home"]
 
 REPO = Path(__file__).resolve().parents[2]
 _BIN = Path(sys.executable).parent
@@ -51,30 +51,42 @@ def contender_env(
     contender: Contender, config: SandboxConfig, base_url: str, workdir: Path
 ) -> dict[str, str]:
     """The environment of one run: the sandbox's address and credentials, and private dirs."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GRAFTERR_", "DAGSTER_"))}
+    env = base_env()
     env.update(
         GRAFTERR_ENVIRONMENT="local",
         GRAFTERR_BASE_URL=base_url,
         GRAFTERR_CLIENT_ID=config.client_id,
         GRAFTERR_CLIENT_SECRET=config.client_secret,
         GRAFTERR_API_KEY=config.api_key,
-        PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")])),
         # No contender reports home: dlt's anonymous telemetry is on by default.
         RUNTIME__DLTHUB_TELEMETRY="false",
         DLT_DATA_DIR=str(workdir / "dlt_home"),
     )
     if contender.module is None:
-        home = workdir / "dagster_home"
-        home.mkdir()
-        shutil.copy(REPO / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
         env.update(
-            DAGSTER_HOME=str(home),
+            DAGSTER_HOME=str(dagster_home(workdir)),
             GRAFTERR_DATA_DIR=str(workdir / "out" / "data"),
             GRAFTERR_PII_SALT="bench-salt",
         )
         if config.rate_limit is not None:
             env["GRAFTERR_RATE_LIMIT"] = str(config.rate_limit)
     return env
+
+
+def base_env() -> dict[str, str]:
+    """The harness's environment without its ``GRAFTERR_*`` and ``DAGSTER_*`` variables, with
+    the repository on ``PYTHONPATH`` (for the ``bench`` modules)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GRAFTERR_", "DAGSTER_"))}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    return env
+
+
+def dagster_home(workdir: Path) -> Path:
+    """A new, empty Dagster home in ``workdir`` with the repository's ``dagster.yaml``."""
+    home = workdir / "dagster_home"
+    home.mkdir()
+    shutil.copy(REPO / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
+    return home
 
 
 CONTENDERS: tuple[Contender, ...] = (

@@ -2,7 +2,8 @@
 
 Each run gets a sandbox of its own, started here on loopback with the scenario's config, so no
 run inherits another's rate-limit bucket, tokens or drift counters; the ground truth is
-computed once per scenario from the same config.
+computed once per scenario from the same config. When the pipeline is among the contenders,
+the floor under its memory (:mod:`bench.peers.floor`) is measured the same way, once.
 """
 
 from __future__ import annotations
@@ -11,11 +12,19 @@ import argparse
 import datetime as dt
 import logging
 import os
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.peers.contenders import CONTENDERS, REPO, Contender, contender_env
+from bench.peers.contenders import (
+    CONTENDERS,
+    REPO,
+    Contender,
+    base_env,
+    contender_env,
+    dagster_home,
+)
 from bench.peers.correctness import DayScore, Tables, score
 from bench.peers.measure import Outcome, run_measured
 from bench.peers.report import write_report
@@ -25,7 +34,7 @@ from grafterr_pipeline.businessdate import pull_window
 from grafterr_pipeline.sandbox import GroundTruth, ground_truth
 from grafterr_pipeline.sandbox.data import OrderBook
 
-__all__ = ["Run", "main", "parse_args", "report_path", "run_one"]
+__all__ = ["Run", "main", "measure_floor", "parse_args", "report_path", "run_one"]
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +106,21 @@ def run_one(
     return Run(scenario, contender, outcome, traffic, scores, load_average)
 
 
+def measure_floor(workdir: Path, *, timeout: float) -> Outcome:
+    """Run :mod:`bench.peers.floor` in ``workdir`` as a contender is run, and measure it."""
+    out = workdir / "out"
+    out.mkdir(parents=True)
+    env = base_env()
+    env["DAGSTER_HOME"] = str(dagster_home(workdir))
+    return run_measured(
+        [sys.executable, "-m", "bench.peers.floor", str(out)],
+        env=env,
+        cwd=REPO,
+        timeout=timeout,
+        log=workdir / "floor.log",
+    )
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench peers", description=__doc__)
     parser.add_argument(
@@ -163,8 +187,13 @@ def main(argv: list[str]) -> int:
                               timeout=args.timeout)  # fmt: skip
             runs.append(run)
             print(_progress(run), flush=True)
+    floor = None
+    if any(c.module is None for c in contenders):
+        with tempfile.TemporaryDirectory(prefix="bench-peers-") as tmp:
+            floor = measure_floor((args.keep or Path(tmp)) / "floor", timeout=args.timeout)
+        print(f"floor: {'ok' if floor.ok else 'FAILED'} {floor.peak_rss_mib:.0f} MiB", flush=True)
     output.parent.mkdir(parents=True, exist_ok=True)
-    write_report(runs, dates, output, argv=argv)
+    write_report(runs, dates, output, argv=argv, floor=floor)
     print(f"wrote {output}")
     return 0
 

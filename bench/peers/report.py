@@ -1,8 +1,9 @@
 """``bench/results.md``: what was measured, on what, and how each contender did.
 
 The file is generated; the README quotes its figures. Each scenario gets a summary table and a
-per-date table, then the contenders' set-up and workarounds, then the issue's goals checked
-against the figures rather than asserted.
+per-date table, then the floor under the pipeline's memory when it was measured, the
+contenders' set-up and workarounds, and the issue's goals checked against the figures rather
+than asserted.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bench.peers.contenders import CONTENDERS
-from bench.peers.measure import SAMPLE_SECONDS
+from bench.peers.measure import SAMPLE_SECONDS, Outcome
 from bench.peers.sandbox import PEAK_WINDOW
 from bench.peers.scenarios import BASE, NOW, PAGE_SIZE
 
@@ -29,19 +30,31 @@ PACKAGES = ("grafterr-pipeline", "dagster", "dlt", "pandas", "pyarrow", "request
 _REASON_WIDTH = 110
 
 
-def write_report(runs: Sequence[Run], dates: list[dt.date], path: Path, *, argv: list[str]) -> None:
-    """Render ``runs`` and write them to ``path``."""
-    path.write_text(render(runs, dates, argv=argv))
+def write_report(
+    runs: Sequence[Run],
+    dates: list[dt.date],
+    path: Path,
+    *,
+    argv: list[str],
+    floor: Outcome | None = None,
+) -> None:
+    """Render ``runs`` (and ``floor``, :func:`bench.peers.harness.measure_floor`'s outcome)
+    and write them to ``path``."""
+    path.write_text(render(runs, dates, argv=argv, floor=floor))
 
 
-def render(runs: Sequence[Run], dates: list[dt.date], *, argv: list[str]) -> str:
+def render(
+    runs: Sequence[Run], dates: list[dt.date], *, argv: list[str], floor: Outcome | None = None
+) -> str:
     """The whole report as Markdown."""
     command = " ".join(["python -m bench peers", *argv])
     parts = [_header(dates, command)]
     for scenario in dict.fromkeys(run.scenario for run in runs):
         chosen = [run for run in runs if run.scenario == scenario]
         parts.append(_scenario(chosen))
-    parts += [_contenders(), _goals(runs)]
+    if floor is not None:
+        parts.append(_floor(runs, floor, len(dates)))
+    parts += [_contenders(), _goals(runs, floor)]
     return "\n\n".join(parts) + "\n"
 
 
@@ -151,13 +164,37 @@ def _errors(statuses: dict[int, int]) -> str:
     return ", ".join(shown) or "-"
 
 
+def _floor(runs: Sequence[Run], floor: Outcome, dates: int) -> str:
+    """What the pipeline's stack takes with no order, and what its orders add above that."""
+    if not floor.ok:
+        state = "timed out" if floor.timed_out else f"exit {floor.exit_code}"
+        return (
+            "## The floor under the pipeline's memory\n\n"
+            f"`python -m bench.peers.floor` did **not** finish ({state}): `{floor.last_line}`."
+        )
+    above = [
+        f"`{run.scenario.name}` {run.outcome.peak_rss_mib - floor.peak_rss_mib:+.0f} MiB"
+        for run in runs
+        if run.contender.module is None and run.outcome.ok
+    ]
+    added = f" Above it, the pipeline's {dates} dates added: {', '.join(above)}." if above else ""
+    return f"""## The floor under the pipeline's memory
+
+`python -m bench.peers.floor`: one Dagster asset, materialised in process on a new SQLite \
+instance with the repository's `dagster.yaml`, in a process set up as `grafterr-pipeline run` \
+sets up its own. The asset opens an in-memory DuckDB database, reads a 1,000-row query as Arrow \
+and writes it as Parquet with pyarrow: what the pipeline's parts cannot run without, and no \
+order. Peak RSS, measured as the contenders' are: **{floor.peak_rss_mib:.0f} MiB** in \
+{floor.wall_seconds:.1f} s.{added}"""
+
+
 def _contenders() -> str:
     rows = ["| contender | set-up | workaround needed to run at all |", "|---|---|---|"]
     rows += [f"| {c.label} | {c.setup} | {c.workaround} |" for c in CONTENDERS]
     return "## Contenders\n\n" + "\n".join(rows)
 
 
-def _goals(runs: Sequence[Run]) -> str:
+def _goals(runs: Sequence[Run], floor: Outcome | None = None) -> str:
     lines = ["## The issue's goals, checked against these figures", ""]
     for scenario in dict.fromkeys(run.scenario for run in runs):
         chosen = [run for run in runs if run.scenario == scenario]
@@ -169,6 +206,10 @@ def _goals(runs: Sequence[Run]) -> str:
             f"- `{scenario.name}`: fastest of those that finished: **{fastest.contender.label}** "
             f"({fastest.outcome.wall_seconds:.1f} s); exact: **{', '.join(exact)}**; lowest "
             f"peak memory: **{leanest.contender.label}** ({leanest.outcome.peak_rss_mib:.0f} MiB)."
+        )
+    if floor is not None and floor.ok:
+        lines.append(
+            f"- The pipeline's stack with no order (the floor above): {floor.peak_rss_mib:.0f} MiB."
         )
     return "\n".join(lines)
 

@@ -10,12 +10,16 @@ from pathlib import Path
 
 import pytest
 import requests
+from dagster import DagsterInstance, DagsterRunStatus
 
 from bench.__main__ import main as bench_main
+from bench.peers.contenders import CONTENDERS
 from bench.peers.correctness import OrderRow, Tables, score
-from bench.peers.harness import parse_args, report_path
-from bench.peers.measure import run_measured
+from bench.peers.harness import Run, measure_floor, parse_args, report_path
+from bench.peers.measure import Outcome, run_measured
+from bench.peers.report import render
 from bench.peers.sandbox import CountingSandbox, Traffic
+from bench.peers.scenarios import SCENARIOS
 from grafterr_pipeline.sandbox import SandboxConfig, ground_truth
 
 NOW = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC)
@@ -207,3 +211,45 @@ def test_the_normalise_bench_measures_a_childs_own_peak() -> None:
 
     assert done.returncode == 0, done.stderr
     assert 0 < int(done.stdout) < 100
+
+
+def test_the_floor_materialises_its_asset_and_is_measured(tmp_path: Path) -> None:
+    outcome = measure_floor(tmp_path / "floor", timeout=120)
+
+    log = (tmp_path / "floor" / "floor.log").read_text()
+    assert outcome.ok, log
+    assert (tmp_path / "floor" / "out" / "no_orders.parquet").stat().st_size > 0
+    with DagsterInstance.from_config(str(tmp_path / "floor" / "dagster_home")) as instance:
+        runs = instance.get_runs()
+    assert [r.status for r in runs] == [DagsterRunStatus.SUCCESS]  # recorded, as a run's are
+    assert 50 < outcome.peak_rss_mib < 1000
+
+
+def _pipeline_run(scenario: int, peak: float) -> Run:
+    outcome = Outcome(0, 17.5, peak, timed_out=False, last_line="", processes=5)
+    traffic = Traffic({200: 59}, token_requests=1, span_seconds=12.0)
+    return Run(SCENARIOS[scenario], CONTENDERS[0], outcome, traffic, [], load_average=0.4)
+
+
+def test_the_report_sets_the_pipeline_s_peak_against_the_floor() -> None:
+    runs = [_pipeline_run(0, 233.0), _pipeline_run(1, 236.0)]
+    floor = Outcome(0, 1.8, 191.0, timed_out=False, last_line="")
+    dates = [dt.date(2026, 11, 13), dt.date(2026, 11, 14)]
+
+    text = render(runs, dates, argv=[], floor=floor)
+    without = render(runs, dates, argv=[])
+
+    assert "Peak RSS, measured as the contenders' are: **191 MiB**" in text
+    names = [s.name for s in SCENARIOS[:2]]
+    assert f"the pipeline's 2 dates added: `{names[0]}` +42 MiB, `{names[1]}` +45 MiB" in text
+    assert "(the floor above): 191 MiB" in text
+    assert "floor" not in without
+
+
+def test_the_report_says_when_the_floor_did_not_finish() -> None:
+    floor = Outcome(1, 0.5, 12.0, timed_out=False, last_line="ImportError: no dagster")
+
+    text = render([_pipeline_run(0, 233.0)], [dt.date(2026, 11, 13)], argv=[], floor=floor)
+
+    assert "did **not** finish (exit 1): `ImportError: no dagster`" in text
+    assert "(the floor above)" not in text
