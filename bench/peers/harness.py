@@ -191,7 +191,7 @@ def main(argv: list[str]) -> int:
     if any(c.module is None for c in contenders):
         with tempfile.TemporaryDirectory(prefix="bench-peers-") as tmp:
             floor = measure_floor((args.keep or Path(tmp)) / "floor", timeout=args.timeout)
-        print(f"floor: {'ok' if floor.ok else 'FAILED'} {floor.peak_rss_mib:.0f} MiB", flush=True)
+        print(f"floor: {floor.state} {floor.peak_rss_mib:.0f} MiB", flush=True)
     output.parent.mkdir(parents=True, exist_ok=True)
     write_report(runs, dates, output, argv=argv, floor=floor)
     print(f"wrote {output}")
@@ -200,9 +200,8 @@ def main(argv: list[str]) -> int:
 
 def _progress(run: Run) -> str:
     o = run.outcome
-    state = "ok" if o.ok else ("timed out" if o.timed_out else f"exit {o.exit_code}")
     return (
-        f"{run.scenario.name:7} {run.contender.label:18} {state:9} {o.wall_seconds:6.1f} s "
+        f"{run.scenario.name:7} {run.contender.label:18} {o.state:9} {o.wall_seconds:6.1f} s "
         f"{o.peak_rss_mib:6.0f} MiB  {run.traffic.requests:4} requests "
         f"{run.traffic.throttled:4} x 429  exact: {'yes' if run.exact else 'no'}"
     )

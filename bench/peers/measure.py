@@ -63,6 +63,13 @@ class Outcome:
         """Whether the process finished by itself with exit code 0."""
         return self.exit_code == 0 and not self.timed_out
 
+    @property
+    def state(self) -> str:
+        """How it ended, in a word or two: ``ok``, ``timed out`` or ``exit N``."""
+        if self.ok:
+            return "ok"
+        return "timed out" if self.timed_out else f"exit {self.exit_code}"
+
 
 def run_measured(
     command: list[str], *, env: dict[str, str], cwd: Path, timeout: float, log: Path

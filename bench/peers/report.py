@@ -152,11 +152,10 @@ def _finished(run: Run) -> str:
     o = run.outcome
     if o.ok:
         return "yes"
-    state = "timed out" if o.timed_out else f"exit {o.exit_code}"
     reason = o.last_line.replace("|", "\\|")
     if len(reason) > _REASON_WIDTH:
         reason = reason[: _REASON_WIDTH - 1] + "…"
-    return f"**no**, {state}: `{reason}`"
+    return f"**no**, {o.state}: `{reason}`"
 
 
 def _errors(statuses: dict[int, int]) -> str:
@@ -167,10 +166,10 @@ def _errors(statuses: dict[int, int]) -> str:
 def _floor(runs: Sequence[Run], floor: Outcome, dates: int) -> str:
     """What the pipeline's stack takes with no order, and what its orders add above that."""
     if not floor.ok:
-        state = "timed out" if floor.timed_out else f"exit {floor.exit_code}"
         return (
             "## The floor under the pipeline's memory\n\n"
-            f"`python -m bench.peers.floor` did **not** finish ({state}): `{floor.last_line}`."
+            f"`python -m bench.peers.floor` did **not** finish ({floor.state}): "
+            f"`{floor.last_line}`."
         )
     above = [
         f"`{run.scenario.name}` {run.outcome.peak_rss_mib - floor.peak_rss_mib:+.0f} MiB"

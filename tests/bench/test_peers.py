@@ -253,3 +253,11 @@ def test_the_report_says_when_the_floor_did_not_finish() -> None:
 
     assert "did **not** finish (exit 1): `ImportError: no dagster`" in text
     assert "(the floor above)" not in text
+
+
+@pytest.mark.parametrize(
+    ("code", "timed_out", "state"),
+    [(0, False, "ok"), (3, False, "exit 3"), (-9, True, "timed out"), (0, True, "timed out")],
+)
+def test_an_outcome_says_how_it_ended(code: int, timed_out: bool, state: str) -> None:
+    assert Outcome(code, 1.0, 10.0, timed_out=timed_out, last_line="").state == state
