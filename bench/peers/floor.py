@@ -2,7 +2,7 @@
 
 ``python -m bench.peers.floor OUT``: one Dagster asset, materialised in process on the SQLite
 instance in ``DAGSTER_HOME``, as ``grafterr-pipeline run`` materialises its job, in a process
-set up as ``run`` sets up its own (:mod:`grafterr_pipeline.cli.process`). The asset does once
+set up as ``run`` sets up its own (``prepare_run_process``). The asset does once
 what the pipeline's parts cannot do without: it opens an in-memory DuckDB database, reads a
 small query's result as Arrow, and writes it to a Parquet file in ``OUT`` with pyarrow. It pulls,
 normalises and lands no order, so what the pipeline's peak stands above this floor is what its
@@ -15,13 +15,7 @@ import os
 import sys
 from pathlib import Path
 
-from grafterr_pipeline.cli.process import (
-    limit_malloc_arenas,
-    refuse_imports,
-    return_duckdb_pages,
-    unused_by_run,
-    use_system_allocator,
-)
+from grafterr_pipeline.cli.process import prepare_run_process, use_system_allocator
 
 __all__ = ["main"]
 
@@ -31,10 +25,8 @@ PARTITION = "2026-11-13"
 def main(argv: list[str]) -> int:
     """Materialise the one asset, writing its Parquet file under ``argv[0]``; 0 on success."""
     out = Path(argv[0])
-    use_system_allocator()
-    refuse_imports(unused_by_run(os.environ))
-    limit_malloc_arenas()
-    return_duckdb_pages()
+    use_system_allocator()  # as main() does for every command
+    prepare_run_process(os.environ)
 
     import duckdb
     import pyarrow.parquet as pq

@@ -12,13 +12,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from grafterr_pipeline.cli.process import (
-    limit_malloc_arenas,
-    refuse_imports,
-    return_duckdb_pages,
-    unused_by_run,
-    use_system_allocator,
-)
+from grafterr_pipeline.cli.process import prepare_run_process, use_system_allocator
 from grafterr_pipeline.errors import GrafterrError
 
 __all__ = ["build_parser", "main"]
@@ -117,9 +111,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    refuse_imports(unused_by_run(os.environ))  # pandas and others never used, yet loaded
-    limit_malloc_arenas()  # before the run starts its page, DuckDB and Arrow threads
-    return_duckdb_pages()  # before the run imports duckdb
+    prepare_run_process(os.environ)
     from grafterr_pipeline.cli.run import run_range
 
     return run_range(start=args.start, end=args.end)

@@ -28,6 +28,7 @@ __all__ = [
     "UNUSED_BY_RUN",
     "RefusedImports",
     "limit_malloc_arenas",
+    "prepare_run_process",
     "refuse_imports",
     "return_duckdb_pages",
     "unused_by_run",
@@ -148,3 +149,16 @@ def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
     done = bool(mallopt(_M_ARENA_MAX, arenas))
     logger.debug("malloc arenas capped at %d: %s", arenas, done)
     return done
+
+
+def prepare_run_process(env: Mapping[str, str]) -> None:
+    """Set up a process for ``grafterr-pipeline run`` before it loads the job's libraries.
+
+    Refuses what a run never uses (:func:`unused_by_run`), caps glibc's arenas before the run
+    starts its page, DuckDB and Arrow threads, and has DuckDB hand freed pages back before
+    duckdb is imported. The peers bench's floor (``bench/peers/floor.py``) calls it too, so
+    it measures a process set up exactly as a run's.
+    """
+    refuse_imports(unused_by_run(env))
+    limit_malloc_arenas()
+    return_duckdb_pages()
