@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import subprocess
 import sys
 from decimal import Decimal
 from pathlib import Path
@@ -21,6 +20,7 @@ from bench.peers.report import render
 from bench.peers.sandbox import CountingSandbox, Traffic
 from bench.peers.scenarios import SCENARIOS
 from grafterr_pipeline.sandbox import SandboxConfig, ground_truth
+from tests.processes import run_python
 
 NOW = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC)
 DAY = dt.date(2026, 11, 17)
@@ -155,15 +155,8 @@ print(outcome.ok, round(outcome.peak_rss_mib), (out / "log").read_text().strip()
 
 def test_a_contender_is_not_charged_with_the_harness_own_peak(tmp_path: Path) -> None:
     # Linux starts a spawned process's ru_maxrss at its parent's peak.
-    done = subprocess.run(
-        [sys.executable, "-c", _BIG_HARNESS, str(tmp_path)],
-        cwd=Path(__file__).parents[2],
-        capture_output=True,
-        text=True,
-    )
+    ok, peak, said = run_python(_BIG_HARNESS, str(tmp_path)).stdout.split()
 
-    assert done.returncode == 0, done.stderr
-    ok, peak, said = done.stdout.split()
     assert (ok, said) == ("True", "small")
     assert int(peak) < 100
 
@@ -202,15 +195,9 @@ print(subprocess.run([sys.executable, "-c", code], capture_output=True, text=Tru
 
 def test_the_normalise_bench_measures_a_childs_own_peak() -> None:
     # Its contenders run in children of the bench's process, which make bench has grown.
-    done = subprocess.run(
-        [sys.executable, "-c", _BIG_PARENT],
-        cwd=Path(__file__).parents[2],
-        capture_output=True,
-        text=True,
-    )
+    peak = run_python(_BIG_PARENT).stdout
 
-    assert done.returncode == 0, done.stderr
-    assert 0 < int(done.stdout) < 100
+    assert 0 < int(peak) < 100
 
 
 def test_the_floor_materialises_its_asset_and_is_measured(tmp_path: Path) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 
 import pytest
@@ -16,6 +15,7 @@ from grafterr_pipeline.cli.process import (
     return_duckdb_pages,
     unused_by_run,
 )
+from tests.processes import run_python
 
 # What the console script does before it parses its arguments, then the pool Arrow's C++ code
 # ended up with once the parser (which imports the webhook and sandbox commands) was built.
@@ -33,11 +33,7 @@ print(loaded_early, pyarrow.default_memory_pool().backend_name)
 
 def _probe(**env: str) -> str:
     clean = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
-    done = subprocess.run(
-        [sys.executable, "-c", _PROBE], env={**clean, **env}, capture_output=True, text=True
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout.strip()
+    return run_python(_PROBE, env={**clean, **env}).stdout.strip()
 
 
 def test_the_command_gives_arrow_the_system_allocator_before_pyarrow_loads() -> None:
@@ -47,13 +43,6 @@ def test_the_command_gives_arrow_the_system_allocator_before_pyarrow_loads() -> 
 @pytest.mark.parametrize("pool", ["mimalloc", "system"], ids=["mimalloc", "system"])
 def test_the_command_keeps_the_arrow_pool_the_user_chose(pool: str) -> None:
     assert _probe(ARROW_DEFAULT_MEMORY_POOL=pool) == f"False {pool}"
-
-
-def _output_of(code: str) -> list[str]:
-    """The lines ``code`` prints in a Python process of its own, which must succeed."""
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    return done.stdout.splitlines()
 
 
 # The calls the pipeline makes that reach for pandas when it is importable: pyarrow's array
@@ -77,7 +66,7 @@ except ModuleNotFoundError as err:
 
 
 def test_refused_pandas_leaves_pyarrow_and_duckdb_working_without_it() -> None:
-    assert _output_of(_REFUSED) == [
+    assert run_python(_REFUSED).stdout.splitlines() == [
         "[(datetime.date(2026, 11, 17), Decimal('1.10'))] 1 3.15",
         "refused False True",
     ]
@@ -95,11 +84,7 @@ def test_refusing_a_package_already_loaded_changes_nothing() -> None:
 def _capped(**env: str) -> str:
     code = "from grafterr_pipeline.cli.process import limit_malloc_arenas as f; print(f())"
     clean = {k: v for k, v in os.environ.items() if k not in ("MALLOC_ARENA_MAX", "GLIBC_TUNABLES")}
-    done = subprocess.run(
-        [sys.executable, "-c", code], env={**clean, **env}, capture_output=True, text=True
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout.strip()
+    return run_python(code, env={**clean, **env}).stdout.strip()
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="malloc arenas are glibc's")
@@ -141,7 +126,7 @@ print(sorted(name for name in heavy if name in sys.modules))
 
 
 def test_a_run_process_loads_no_web_server_pretty_printer_or_arrow_dataset() -> None:
-    assert _output_of(_RUN_IMPORTS) == [
+    assert run_python(_RUN_IMPORTS).stdout.splitlines() == [
         "False ValueError: the op's own message",
         "True",
         "[]",
@@ -179,7 +164,10 @@ except ModuleNotFoundError as err:
 
 
 def test_refusing_arrows_object_stores_leaves_local_files_working() -> None:
-    assert _output_of(_CLOUD_REFUSED) == ["LocalFileSystem []", "refused pyarrow._s3fs"]
+    assert run_python(_CLOUD_REFUSED).stdout.splitlines() == [
+        "LocalFileSystem []",
+        "refused pyarrow._s3fs",
+    ]
 
 
 # A sort of ~200 MB in DuckDB after the run's set-up, then the anonymous memory the process
@@ -204,10 +192,7 @@ print(anon_mib() - before)
 
 def _duckdb_pages(**env: str) -> tuple[str, int]:
     clean = {k: v for k, v in os.environ.items() if k != "DUCKDB_JE_MALLOC_CONF"}
-    done = subprocess.run(
-        [sys.executable, "-c", _DUCKDB_PAGES], env={**clean, **env}, capture_output=True, text=True
-    )
-    assert done.returncode == 0, done.stderr
+    done = run_python(_DUCKDB_PAGES, env={**clean, **env})
     assert done.stderr == ""  # jemalloc warns there about an option it does not take
     set_here, held = done.stdout.split()
     return set_here, int(held)

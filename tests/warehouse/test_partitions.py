@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pyarrow as pa
@@ -20,6 +18,7 @@ from grafterr_pipeline.warehouse import Location, Warehouse, files
 from grafterr_pipeline.warehouse.files import atomic_write, remove_leftovers
 from grafterr_pipeline.warehouse.parquet import ROW_GROUP_ROWS, read_file, write_partition
 from tests.factories import make_order
+from tests.processes import run_python
 from tests.warehouse.helpers import DATES, OPTIONS, normalised, sandbox_orders
 
 DAY = dt.date(2026, 11, 30)
@@ -268,15 +267,7 @@ with tempfile.TemporaryDirectory() as root:
 
 def test_landing_and_reading_back_never_load_arrow_datasets() -> None:
     # pq.read_table would: Acero and Substrait then stay loaded, 7-45 MiB, for the process.
-    done = subprocess.run(
-        [sys.executable, "-c", _LANDS],
-        cwd=Path(__file__).parents[2],
-        capture_output=True,
-        text=True,
-    )
-
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["True", "False"]
+    assert run_python(_LANDS).stdout.split() == ["True", "False"]
 
 
 def test_read_file_gives_what_read_table_gives(tmp_path: Path) -> None:
