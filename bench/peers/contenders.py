@@ -20,7 +20,15 @@ from bench.peers.correctness import Tables, read_dlt, read_naive, read_pipeline
 from bench.peers.scenarios import CUTOFF
 from grafterr_pipeline.sandbox import SandboxConfig
 
-__all__ = ["CONTENDERS", "REPO", "Contender", "base_env", "contender_env", "dagster_home"]
+__all__ = [
+    "CONTENDERS",
+    "REPO",
+    "Contender",
+    "base_env",
+    "contender_env",
+    "dagster_home",
+    "private_env",
+]
 
 REPO = Path(__file__).resolve().parents[2]
 _BIN = Path(sys.executable).parent
@@ -51,16 +59,13 @@ def contender_env(
     contender: Contender, config: SandboxConfig, base_url: str, workdir: Path
 ) -> dict[str, str]:
     """The environment of one run: the sandbox's address and credentials, and private dirs."""
-    env = base_env()
+    env = private_env(workdir)
     env.update(
         GRAFTERR_ENVIRONMENT="local",
         GRAFTERR_BASE_URL=base_url,
         GRAFTERR_CLIENT_ID=config.client_id,
         GRAFTERR_CLIENT_SECRET=config.client_secret,
         GRAFTERR_API_KEY=config.api_key,
-        # No contender reports home: dlt's anonymous telemetry is on by default.
-        RUNTIME__DLTHUB_TELEMETRY="false",
-        DLT_DATA_DIR=str(workdir / "dlt_home"),
     )
     if contender.module is None:
         env.update(
@@ -78,6 +83,14 @@ def base_env() -> dict[str, str]:
     the repository on ``PYTHONPATH`` (for the ``bench`` modules)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GRAFTERR_", "DAGSTER_"))}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    return env
+
+
+def private_env(workdir: Path) -> dict[str, str]:
+    """:func:`base_env` with dlt's home in ``workdir`` and its telemetry off: no contender
+    reports home (dlt's anonymous telemetry is on by default)."""
+    env = base_env()
+    env.update(RUNTIME__DLTHUB_TELEMETRY="false", DLT_DATA_DIR=str(workdir / "dlt_home"))
     return env
 
 

@@ -31,7 +31,7 @@ from dlt.sources.helpers.rest_client.paginators import PageNumberPaginator
 
 from grafterr_pipeline.businessdate import pull_window
 
-__all__ = ["DATASET", "JsonClientCredentials", "main"]
+__all__ = ["DATASET", "JsonClientCredentials", "lake", "main"]
 
 DATASET = "grafterr"
 PAGE_SIZE = 200
@@ -83,6 +83,16 @@ def orders_of(client: RESTClient, business_date: dt.date) -> Any:
     return orders
 
 
+def lake(out: Path) -> dlt.Pipeline:
+    """The dlt pipeline into the filesystem destination under ``out``, its state beside it."""
+    return dlt.pipeline(
+        pipeline_name="grafterr_orders",
+        pipelines_dir=str(out / "pipelines"),
+        destination=dlt.destinations.filesystem(bucket_url=str(out / "lake")),
+        dataset_name=DATASET,
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Load every date from ``--start`` to ``--end`` into ``--out``; 0 when all loaded."""
     parser = argparse.ArgumentParser(prog="python -m bench.peers.dlt_orders")
@@ -92,12 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     client = rest_client(dict(os.environ))
-    pipeline = dlt.pipeline(
-        pipeline_name="grafterr_orders",
-        pipelines_dir=str(args.out / "pipelines"),
-        destination=dlt.destinations.filesystem(bucket_url=str(args.out / "lake")),
-        dataset_name=DATASET,
-    )
+    pipeline = lake(args.out)
     loads: dict[str, str] = {}
     day = args.start
     while day <= args.end:

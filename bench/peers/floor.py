@@ -1,35 +1,157 @@
-"""The memory the pipeline's stack takes before it handles a single order.
+"""The memory each contender's stack takes before it handles the work: its floor.
 
-``python -m bench.peers.floor OUT``: one Dagster asset, materialised in process on the SQLite
-instance in ``DAGSTER_HOME``, as ``grafterr-pipeline run`` materialises its job, in a process
-set up as ``run`` sets up its own (``prepare_run_process``). The asset does once
-what the pipeline's parts cannot do without: it opens an in-memory DuckDB database, reads a
-small query's result as Arrow, and writes it to a Parquet file in ``OUT`` with pyarrow. It pulls,
-normalises and lands no order, so what the pipeline's peak stands above this floor is what its
-orders cost; the peers report puts the two side by side.
+``python -m bench.peers.floor OUT KIND`` runs one floor, writing under ``OUT``:
+
+- ``pipeline``: one Dagster asset, materialised in process on the SQLite instance in
+  ``DAGSTER_HOME``, as ``grafterr-pipeline run`` materialises its job, in a process set up as
+  ``run`` sets up its own (``prepare_run_process``). The asset does once what the pipeline's
+  parts cannot do without: it opens an in-memory DuckDB database, reads a small query's result
+  as Arrow, and writes it to a Parquet file with pyarrow. It pulls, normalises and lands no
+  order.
+- ``dagster`` and ``dagster+duckdb``: the same run, its asset doing nothing, or writing the
+  query's result with DuckDB's own ``COPY``, never loading pyarrow: the pipeline's floor part by
+  part, which says what each part of its stack costs.
+- ``naive`` and ``dlt``: the peers' own code saving one order (:data:`ORDER`, a contract-shaped
+  order held in memory) as each saves a date's orders, without the network.
+
+What a contender's peak stands above its own floor is what its orders cost; the peers report
+puts each floor beside its contender. Imports are made inside each floor, so that none loads
+another's libraries.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from grafterr_pipeline.cli.process import prepare_run_process, use_system_allocator
-
-__all__ = ["main"]
+__all__ = ["FLOORS", "ORDER", "Floor", "floor_of", "main"]
 
 PARTITION = "2026-11-13"
+DAY = dt.date.fromisoformat(PARTITION)
+# A query of a thousand small rows: what the pipeline's floor writes as Parquet.
+_QUERY = "SELECT range AS n, range::VARCHAR AS label FROM range(1000)"
+
+ORDER: dict[str, Any] = {
+    "order_id": "ord_floor_1",
+    "order_number": 1,
+    "store": {"store_id": "st_001", "name": "London Soho", "timezone": "Europe/London"},
+    "channel": "web",
+    "order_type": "delivery",
+    "status": "completed",
+    "created_at": "2026-11-13T19:28:24.739+00:00",
+    "updated_at": "2026-11-13T19:28:24.739+00:00",
+    "currency": "GBP",
+    "covers": None,
+    "table_number": None,
+    "customer": None,
+    "totals": {
+        "subtotal": "12.10",
+        "discount": "0.00",
+        "service_charge": "0.00",
+        "tax": "2.02",
+        "tip": "0.00",
+        "total": "12.10",
+    },
+    "items": [
+        {
+            "line_id": "lin_floor_1_1",
+            "product_id": "prd_302",
+            "name": "Halloumi fries",
+            "category": "Sides",
+            "quantity": 2,
+            "unit_price": "5.25",
+            "discount": "0.00",
+            "tax": "2.02",
+            "line_total": "12.10",
+            "status": "active",
+            "modifiers": [
+                {
+                    "modifier_id": "mod_aioli",
+                    "name": "Garlic aioli",
+                    "quantity": 1,
+                    "unit_price": "0.80",
+                }
+            ],
+        },
+    ],
+    "payments": [
+        {
+            "payment_id": "pay_floor_1_1",
+            "method": "card",
+            "amount": "12.10",
+            "tip": "0.00",
+            "status": "captured",
+            "paid_at": "2026-11-13T19:30:00+00:00",
+        },
+    ],
+}
+
+
+@dataclass(frozen=True)
+class Floor:
+    """One floor: what it runs, and whose floor it is (a ``Contender.key``)."""
+
+    key: str
+    contender: str
+    label: str
+    does: str
+
+
+FLOORS: tuple[Floor, ...] = (
+    Floor(
+        "dagster",
+        "pipeline",
+        "grafterr-pipeline's Dagster alone",
+        "a Dagster run of one asset that does nothing",
+    ),
+    Floor(
+        "dagster+duckdb",
+        "pipeline",
+        "grafterr-pipeline's Dagster + DuckDB",
+        "a Dagster run of one asset that opens DuckDB and writes a 1,000-row query as Parquet "
+        "with DuckDB's `COPY` (no pyarrow)",
+    ),
+    Floor(
+        "pipeline",
+        "pipeline",
+        "grafterr-pipeline",
+        "a Dagster run of one asset that opens DuckDB, reads a 1,000-row query as Arrow and "
+        "writes it as Parquet with pyarrow: what `grafterr-pipeline run` cannot run without",
+    ),
+    Floor(
+        "dlt", "dlt", "dlt", "the dlt contender's pipeline loading one order to its Parquet lake"
+    ),
+    Floor("naive", "naive", "requests + pandas", "the pandas script's `save` of one order"),
+)
+
+
+def floor_of(key: str) -> Floor:
+    """The floor called ``key``."""
+    for floor in FLOORS:
+        if floor.key == key:
+            return floor
+    raise KeyError(f"no floor called {key!r}; the floors are {[f.key for f in FLOORS]}")
 
 
 def main(argv: list[str]) -> int:
-    """Materialise the one asset, writing its Parquet file under ``argv[0]``; 0 on success."""
+    """Run the floor ``argv[1]`` (``pipeline`` when not given), writing under ``argv[0]``."""
     out = Path(argv[0])
+    kind = floor_of(argv[1] if len(argv) > 1 else "pipeline").key
+    runners: dict[str, Callable[[Path], bool]] = {"dlt": _dlt, "naive": _naive}
+    return 0 if runners.get(kind, lambda path: _dagster(path, kind))(out) else 1
+
+
+def _dagster(out: Path, kind: str) -> bool:
+    from grafterr_pipeline.cli.process import prepare_run_process, use_system_allocator
+
     use_system_allocator()  # as main() does for every command
     prepare_run_process(os.environ)
 
-    import duckdb
-    import pyarrow.parquet as pq
     import requests  # noqa: F401  (the pipeline's client: part of what every run loads)
     from dagster import (
         DagsterInstance,
@@ -43,19 +165,43 @@ def main(argv: list[str]) -> int:
 
     @asset(partitions_def=days)
     def no_orders() -> int:
-        """One small DuckDB query, its result written as Parquet."""
+        """Nothing, or one small DuckDB query written as Parquet, as the floor asks."""
+        if kind == "dagster":
+            return 0
+        import duckdb
+
+        path = out / "no_orders.parquet"
         with duckdb.connect() as con:
-            rows = con.sql("SELECT range AS n, range::VARCHAR AS label FROM range(1000)")
-            table = rows.to_arrow_table()
-        pq.write_table(table, out / "no_orders.parquet", compression="zstd")
+            if kind == "dagster+duckdb":
+                con.execute(f"COPY ({_QUERY}) TO '{path}' (FORMAT parquet, COMPRESSION zstd)")
+                return 1000
+            table = con.sql(_QUERY).to_arrow_table()
+        import pyarrow.parquet as pq
+
+        pq.write_table(table, path, compression="zstd")
         return table.num_rows
 
-    job = Definitions(
-        assets=[no_orders], jobs=[define_asset_job("floor", partitions_def=days)]
-    ).resolve_job_def("floor")
+    job = Definitions(assets=[no_orders], jobs=[define_asset_job("floor")]).resolve_job_def("floor")
     with DagsterInstance.get() as instance:
         result = job.execute_in_process(instance=instance, partition_key=PARTITION)
-    return 0 if result.success else 1
+    return result.success
+
+
+def _naive(out: Path) -> bool:
+    from bench.peers.naive_orders import save
+
+    save([ORDER], out, DAY)
+    return True
+
+
+def _dlt(out: Path) -> bool:
+    import dlt
+
+    from bench.peers.dlt_orders import lake
+
+    resource = dlt.resource([ORDER], name="orders", write_disposition="append")
+    lake(out).run(resource, loader_file_format="parquet")
+    return True
 
 
 if __name__ == "__main__":

@@ -2,8 +2,8 @@
 
 Each run gets a sandbox of its own, started here on loopback with the scenario's config, so no
 run inherits another's rate-limit bucket, tokens or drift counters; the ground truth is
-computed once per scenario from the same config. When the pipeline is among the contenders,
-the floor under its memory (:mod:`bench.peers.floor`) is measured the same way, once.
+computed once per scenario from the same config. The floor under each chosen contender's memory
+(:mod:`bench.peers.floor`), and the pipeline's part by part, are measured the same way, once.
 """
 
 from __future__ import annotations
@@ -21,11 +21,12 @@ from bench.peers.contenders import (
     CONTENDERS,
     REPO,
     Contender,
-    base_env,
     contender_env,
     dagster_home,
+    private_env,
 )
 from bench.peers.correctness import DayScore, Tables, score
+from bench.peers.floor import FLOORS
 from bench.peers.measure import Outcome, run_measured
 from bench.peers.report import write_report
 from bench.peers.sandbox import CountingSandbox, Traffic
@@ -106,14 +107,15 @@ def run_one(
     return Run(scenario, contender, outcome, traffic, scores, load_average)
 
 
-def measure_floor(workdir: Path, *, timeout: float) -> Outcome:
-    """Run :mod:`bench.peers.floor` in ``workdir`` as a contender is run, and measure it."""
+def measure_floor(workdir: Path, kind: str = "pipeline", *, timeout: float) -> Outcome:
+    """Run the floor ``kind`` of :mod:`bench.peers.floor` in ``workdir`` as a contender is
+    run, and measure it."""
     out = workdir / "out"
     out.mkdir(parents=True)
-    env = base_env()
+    env = private_env(workdir)
     env["DAGSTER_HOME"] = str(dagster_home(workdir))
     return run_measured(
-        [sys.executable, "-m", "bench.peers.floor", str(out)],
+        [sys.executable, "-m", "bench.peers.floor", str(out), kind],
         env=env,
         cwd=REPO,
         timeout=timeout,
@@ -187,13 +189,16 @@ def main(argv: list[str]) -> int:
                               timeout=args.timeout)  # fmt: skip
             runs.append(run)
             print(_progress(run), flush=True)
-    floor = None
-    if any(c.module is None for c in contenders):
-        with tempfile.TemporaryDirectory(prefix="bench-peers-") as tmp:
-            floor = measure_floor((args.keep or Path(tmp)) / "floor", timeout=args.timeout)
-        print(f"floor: {floor.state} {floor.peak_rss_mib:.0f} MiB", flush=True)
+    floors = {}
+    for floor in FLOORS:
+        if floor.contender in {c.key for c in contenders}:
+            with tempfile.TemporaryDirectory(prefix="bench-peers-") as tmp:
+                workdir = (args.keep or Path(tmp)) / f"floor-{floor.key}"
+                floors[floor.key] = measure_floor(workdir, floor.key, timeout=args.timeout)
+            outcome = floors[floor.key]
+            print(f"floor {floor.key}: {outcome.state} {outcome.peak_rss_mib:.0f} MiB", flush=True)
     output.parent.mkdir(parents=True, exist_ok=True)
-    write_report(runs, dates, output, argv=argv, floor=floor)
+    write_report(runs, dates, output, argv=argv, floors=floors)
     print(f"wrote {output}")
     return 0
 

@@ -1,7 +1,7 @@
 """``bench/results.md``: what was measured, on what, and how each contender did.
 
 The file is generated; the README quotes its figures. Each scenario gets a summary table and a
-per-date table, then the floor under the pipeline's memory when it was measured, the
+per-date table, then the floors under the contenders' memory when they were measured, the
 contenders' set-up and workarounds, and the issue's goals checked against the figures rather
 than asserted.
 """
@@ -11,12 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import os
 import platform
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bench.peers.contenders import CONTENDERS
+from bench.peers.floor import FLOORS, Floor, floor_of
 from bench.peers.measure import SAMPLE_SECONDS, Outcome
 from bench.peers.sandbox import PEAK_WINDOW
 from bench.peers.scenarios import BASE, NOW, PAGE_SIZE
@@ -36,25 +37,30 @@ def write_report(
     path: Path,
     *,
     argv: list[str],
-    floor: Outcome | None = None,
+    floors: Mapping[str, Outcome] | None = None,
 ) -> None:
-    """Render ``runs`` (and ``floor``, :func:`bench.peers.harness.measure_floor`'s outcome)
-    and write them to ``path``."""
-    path.write_text(render(runs, dates, argv=argv, floor=floor))
+    """Render ``runs`` (and ``floors``, :func:`bench.peers.harness.measure_floor`'s outcomes
+    by floor) and write them to ``path``."""
+    path.write_text(render(runs, dates, argv=argv, floors=floors))
 
 
 def render(
-    runs: Sequence[Run], dates: list[dt.date], *, argv: list[str], floor: Outcome | None = None
+    runs: Sequence[Run],
+    dates: list[dt.date],
+    *,
+    argv: list[str],
+    floors: Mapping[str, Outcome] | None = None,
 ) -> str:
     """The whole report as Markdown."""
     command = " ".join(["python -m bench peers", *argv])
+    floors = floors or {}
     parts = [_header(dates, command)]
     for scenario in dict.fromkeys(run.scenario for run in runs):
         chosen = [run for run in runs if run.scenario == scenario]
         parts.append(_scenario(chosen))
-    if floor is not None:
-        parts.append(_floor(runs, floor, len(dates)))
-    parts += [_contenders(), _goals(runs, floor)]
+    if floors:
+        parts.append(_floors(runs, floors))
+    parts += [_contenders(), _goals(runs, floors)]
     return "\n\n".join(parts) + "\n"
 
 
@@ -163,28 +169,48 @@ def _errors(statuses: dict[int, int]) -> str:
     return ", ".join(shown) or "-"
 
 
-def _floor(runs: Sequence[Run], floor: Outcome, dates: int) -> str:
-    """What the pipeline's stack takes with no order, and what its orders add above that."""
-    if not floor.ok:
-        return (
-            "## The floor under the pipeline's memory\n\n"
-            f"`python -m bench.peers.floor` did **not** finish ({floor.state}): "
-            f"`{floor.last_line}`."
-        )
-    above = [
-        f"`{run.scenario.name}` {run.outcome.peak_rss_mib - floor.peak_rss_mib:+.0f} MiB"
-        for run in runs
-        if run.contender.module is None and run.outcome.ok
+def _floors(runs: Sequence[Run], floors: Mapping[str, Outcome]) -> str:
+    """Each floor's peak, and what each contender's runs stand above its own floor."""
+    scenarios = list(dict.fromkeys(run.scenario.name for run in runs))
+    above = " | ".join(f"`{name}` above it" for name in scenarios)
+    rows = [
+        f"| floor | what it runs | peak RSS MiB | wall s | {above} |",
+        "|---|---|---:|---:|" + "---:|" * len(scenarios),
     ]
-    added = f" Above it, the pipeline's {dates} dates added: {', '.join(above)}." if above else ""
-    return f"""## The floor under the pipeline's memory
+    for floor in FLOORS:
+        if floor.key not in floors:
+            continue
+        outcome = floors[floor.key]
+        if not outcome.ok:
+            reason = outcome.last_line.replace("|", "\\|")[:_REASON_WIDTH]
+            peak = f"**did not finish** ({outcome.state}): `{reason}`"
+        else:
+            peak = f"{outcome.peak_rss_mib:.0f}"
+        cells = [_above(runs, floor, outcome, name) for name in scenarios]
+        rows.append(
+            f"| {floor.label} | {floor.does} | {peak} | {outcome.wall_seconds:.1f} | "
+            f"{' | '.join(cells)} |"
+        )
+    return """## The floor under each contender's memory
 
-`python -m bench.peers.floor`: one Dagster asset, materialised in process on a new SQLite \
-instance with the repository's `dagster.yaml`, in a process set up as `grafterr-pipeline run` \
-sets up its own. The asset opens an in-memory DuckDB database, reads a 1,000-row query as Arrow \
-and writes it as Parquet with pyarrow: what the pipeline's parts cannot run without, and no \
-order. Peak RSS, measured as the contenders' are: **{floor.peak_rss_mib:.0f} MiB** in \
-{floor.wall_seconds:.1f} s.{added}"""
+`python -m bench.peers.floor OUT KIND`: each contender's stack doing its writing once, without \
+the network, measured as the contenders are. The pipeline's floor is also measured part by part \
+(Dagster alone, then with DuckDB), which says what each library of its stack costs before any \
+order. What a contender's run stands above its own floor is what its orders cost.
+
+""" + "\n".join(rows)
+
+
+def _above(runs: Sequence[Run], floor: Floor, outcome: Outcome, scenario: str) -> str:
+    """How far the contender's run of ``scenario`` peaked above ``floor``, if ``floor`` is the
+    contender's own and both were measured."""
+    if floor.key != floor.contender or not outcome.ok:
+        return "-"
+    for run in runs:
+        if run.contender.key == floor.contender and run.scenario.name == scenario:
+            added = f"{run.outcome.peak_rss_mib - outcome.peak_rss_mib:+.0f}"
+            return added if run.outcome.ok else f"{added} (did not finish)"
+    return "-"
 
 
 def _contenders() -> str:
@@ -193,7 +219,7 @@ def _contenders() -> str:
     return "## Contenders\n\n" + "\n".join(rows)
 
 
-def _goals(runs: Sequence[Run], floor: Outcome | None = None) -> str:
+def _goals(runs: Sequence[Run], floors: Mapping[str, Outcome]) -> str:
     lines = ["## The issue's goals, checked against these figures", ""]
     for scenario in dict.fromkeys(run.scenario for run in runs):
         chosen = [run for run in runs if run.scenario == scenario]
@@ -206,10 +232,17 @@ def _goals(runs: Sequence[Run], floor: Outcome | None = None) -> str:
             f"({fastest.outcome.wall_seconds:.1f} s); exact: **{', '.join(exact)}**; lowest "
             f"peak memory: **{leanest.contender.label}** ({leanest.outcome.peak_rss_mib:.0f} MiB)."
         )
-    if floor is not None and floor.ok:
-        lines.append(
-            f"- The pipeline's stack with no order (the floor above): {floor.peak_rss_mib:.0f} MiB."
-        )
+        costs = [
+            f"{run.contender.label} "
+            f"{_above(runs, floor_of(run.contender.key), own, scenario.name)} MiB"
+            for run in chosen
+            if run.outcome.ok and (own := floors.get(run.contender.key)) and own.ok
+        ]
+        if costs:
+            lines.append(
+                f"- `{scenario.name}`: memory above each contender's own floor, what its orders "
+                f"cost: {', '.join(costs)}."
+            )
     return "\n".join(lines)
 
 

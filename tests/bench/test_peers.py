@@ -14,6 +14,7 @@ from dagster import DagsterInstance, DagsterRunStatus
 from bench.__main__ import main as bench_main
 from bench.peers.contenders import CONTENDERS
 from bench.peers.correctness import OrderRow, Tables, score
+from bench.peers.floor import FLOORS, floor_of
 from bench.peers.harness import Run, measure_floor, parse_args, report_path
 from bench.peers.measure import Outcome, run_measured
 from bench.peers.report import render
@@ -200,46 +201,101 @@ def test_the_normalise_bench_measures_a_childs_own_peak() -> None:
     assert 0 < int(peak) < 100
 
 
-def test_the_floor_materialises_its_asset_and_is_measured(tmp_path: Path) -> None:
-    outcome = measure_floor(tmp_path / "floor", timeout=120)
+@pytest.mark.parametrize("kind", [floor.key for floor in FLOORS])
+def test_each_floor_writes_its_files_and_is_measured(kind: str, tmp_path: Path) -> None:
+    outcome = measure_floor(tmp_path / "floor", kind, timeout=120)
 
     log = (tmp_path / "floor" / "floor.log").read_text()
     assert outcome.ok, log
-    assert (tmp_path / "floor" / "out" / "no_orders.parquet").stat().st_size > 0
-    with DagsterInstance.from_config(str(tmp_path / "floor" / "dagster_home")) as instance:
-        runs = instance.get_runs()
-    assert [r.status for r in runs] == [DagsterRunStatus.SUCCESS]  # recorded, as a run's are
+    written = list((tmp_path / "floor" / "out").rglob("*.parquet"))
+    assert written if kind != "dagster" else not written
+    assert all(path.stat().st_size > 0 for path in written)
     assert 50 < outcome.peak_rss_mib < 1000
 
 
-def _pipeline_run(scenario: int, peak: float) -> Run:
-    outcome = Outcome(0, 17.5, peak, timed_out=False, last_line="", processes=5)
+def test_the_pipeline_s_floors_are_recorded_as_dagster_runs(tmp_path: Path) -> None:
+    outcome = measure_floor(tmp_path / "floor", "pipeline", timeout=120)
+
+    assert outcome.ok
+    with DagsterInstance.from_config(str(tmp_path / "floor" / "dagster_home")) as instance:
+        runs = instance.get_runs()
+    assert [r.status for r in runs] == [DagsterRunStatus.SUCCESS]  # recorded, as a run's are
+
+
+def test_the_duckdb_floor_never_loads_arrow(tmp_path: Path) -> None:
+    # The report says so: the step from this floor to the pipeline's is what Arrow costs.
+    code = (
+        "import sys; from bench.peers.floor import main; "
+        "code = main([sys.argv[1], 'dagster+duckdb']); "
+        "print(code, sorted(m for m in ('pyarrow', 'numpy', 'pandas') if m in sys.modules))"
+    )
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {"DAGSTER_HOME": str(home)}
+
+    done = run_python(code, str(tmp_path), env=env)
+
+    assert done.stdout.split()[-2:] == ["0", "[]"], done.stdout
+    assert (tmp_path / "no_orders.parquet").stat().st_size > 0
+
+
+def test_an_unknown_floor_is_refused_with_the_floors_named() -> None:
+    with pytest.raises(KeyError, match="dagster\\+duckdb"):
+        floor_of("spark")
+
+
+def _run(contender: int, scenario: int, peak: float, *, ok: bool = True) -> Run:
+    outcome = Outcome(0 if ok else 1, 17.5, peak, timed_out=False, last_line="", processes=1)
     traffic = Traffic({200: 59}, token_requests=1, span_seconds=12.0)
-    return Run(SCENARIOS[scenario], CONTENDERS[0], outcome, traffic, [], load_average=0.4)
+    return Run(SCENARIOS[scenario], CONTENDERS[contender], outcome, traffic, [], load_average=0.4)
 
 
-def test_the_report_sets_the_pipeline_s_peak_against_the_floor() -> None:
-    runs = [_pipeline_run(0, 233.0), _pipeline_run(1, 236.0)]
-    floor = Outcome(0, 1.8, 191.0, timed_out=False, last_line="")
+def _floor(peak: float) -> Outcome:
+    return Outcome(0, 1.8, peak, timed_out=False, last_line="")
+
+
+def test_the_report_sets_each_contender_s_peak_against_its_own_floor() -> None:
+    pipeline, dlt, naive = (c.key for c in CONTENDERS)
+    runs = [
+        _run(0, 0, 233.0), _run(1, 0, 260.0), _run(2, 0, 221.0),
+        _run(0, 1, 236.0), _run(1, 1, 250.0, ok=False), _run(2, 1, 200.0, ok=False),
+    ]  # fmt: skip
+    floors = {"dagster": _floor(108.0), "dagster+duckdb": _floor(162.0), pipeline: _floor(191.0),
+              dlt: _floor(170.0), naive: _floor(141.0)}  # fmt: skip
     dates = [dt.date(2026, 11, 13), dt.date(2026, 11, 14)]
 
-    text = render(runs, dates, argv=[], floor=floor)
+    text = render(runs, dates, argv=[], floors=floors)
     without = render(runs, dates, argv=[])
 
-    assert "Peak RSS, measured as the contenders' are: **191 MiB**" in text
-    names = [s.name for s in SCENARIOS[:2]]
-    assert f"the pipeline's 2 dates added: `{names[0]}` +42 MiB, `{names[1]}` +45 MiB" in text
-    assert "(the floor above): 191 MiB" in text
+    clean, faults = (s.name for s in SCENARIOS[:2])
+    assert f"| `{clean}` above it | `{faults}` above it |" in text
+    section = text.split("## The floor under each contender's memory")[1].split("\n## ")[0]
+    rows = {line.split(" | ")[0]: line for line in section.splitlines() if line.startswith("| ")}
+    assert rows["| grafterr-pipeline's Dagster alone"].endswith("| 108 | 1.8 | - | - |")
+    assert rows["| grafterr-pipeline's Dagster + DuckDB"].endswith("| 162 | 1.8 | - | - |")
+    assert rows["| grafterr-pipeline"].endswith("| 191 | 1.8 | +42 | +45 |")
+    assert rows["| dlt"].endswith("| 170 | 1.8 | +90 | +80 (did not finish) |")
+    assert rows["| requests + pandas"].endswith("| 141 | 1.8 | +80 | +59 (did not finish) |")
+    assert (
+        f"- `{clean}`: memory above each contender's own floor, what its orders cost: "
+        "grafterr-pipeline +42 MiB, dlt +90 MiB, requests + pandas +80 MiB." in text
+    )
+    assert (
+        f"- `{faults}`: memory above each contender's own floor, what its orders cost: "
+        "grafterr-pipeline +45 MiB." in text
+    )
     assert "floor" not in without
 
 
-def test_the_report_says_when_the_floor_did_not_finish() -> None:
-    floor = Outcome(1, 0.5, 12.0, timed_out=False, last_line="ImportError: no dagster")
+def test_the_report_says_when_a_floor_did_not_finish() -> None:
+    failed = Outcome(1, 0.5, 12.0, timed_out=False, last_line="ImportError: no dagster")
 
-    text = render([_pipeline_run(0, 233.0)], [dt.date(2026, 11, 13)], argv=[], floor=floor)
+    text = render(
+        [_run(0, 0, 233.0)], [dt.date(2026, 11, 13)], argv=[], floors={"pipeline": failed}
+    )
 
-    assert "did **not** finish (exit 1): `ImportError: no dagster`" in text
-    assert "(the floor above)" not in text
+    assert "**did not finish** (exit 1): `ImportError: no dagster`" in text
+    assert "memory above each contender's own floor" not in text
 
 
 @pytest.mark.parametrize(
