@@ -5,7 +5,8 @@ for one process but only the largest of the processes, never their sum, so a con
 spread its work over child processes would look smaller than it is. A sampler therefore adds
 up the proportional set size (``Pss`` in ``/proc/<pid>/smaps_rollup``: shared pages split
 between the processes sharing them) of every process in the contender's session, every
-:data:`SAMPLE_SECONDS`; the peak is the larger of the two figures.
+:data:`SAMPLE_SECONDS`, from a process's second sample on (:func:`settled_pss_kib`); the peak
+is the larger of the two figures.
 
 Linux carries a process's ``ru_maxrss`` across ``exec`` and starts it, in a process forked or
 spawned by another, at that parent's own peak: every contender started straight from the
@@ -28,7 +29,14 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["LAUNCHER", "SAMPLE_SECONDS", "Outcome", "run_measured", "session_pss_kib"]
+__all__ = [
+    "LAUNCHER",
+    "SAMPLE_SECONDS",
+    "Outcome",
+    "run_measured",
+    "session_pss_kib",
+    "settled_pss_kib",
+]
 
 SAMPLE_SECONDS = 0.1
 # Run with ``python -S -c LAUNCHER REPORT COMMAND...``: start COMMAND, wait for it, write its
@@ -119,20 +127,35 @@ class _TreeSampler(threading.Thread):
         self._halt = threading.Event()
 
     def run(self) -> None:
+        previous: dict[int, int] = {}
         while not self._halt.wait(SAMPLE_SECONDS):
-            kib, count = session_pss_kib(self.session, leave_out=self.leave_out)
-            self.peak_kib = max(self.peak_kib, kib)
-            self.most_processes = max(self.most_processes, count)
+            current = session_pss_kib(self.session, leave_out=self.leave_out)
+            settled = settled_pss_kib(previous, current)
+            self.peak_kib = max(self.peak_kib, sum(settled.values()))
+            self.most_processes = max(self.most_processes, len(settled))
+            previous = current
 
     def stop(self) -> None:
         self._halt.set()
         self.join()
 
 
-def session_pss_kib(session: int, *, leave_out: int | None = None) -> tuple[int, int]:
-    """The summed PSS in KiB of the live processes of ``session`` but ``leave_out``, and how
-    many there are."""
-    total = count = 0
+def settled_pss_kib(previous: dict[int, int], current: dict[int, int]) -> dict[int, int]:
+    """The processes of ``current`` (PSS in KiB by pid) that ``previous``, the sample before,
+    held too.
+
+    A process is counted from its second sample on. One caught between ``fork`` and ``exec``
+    still shares its parent's pages, and after a ``vfork`` (which ``subprocess`` uses) its
+    whole address space: its PSS and its parent's, read one after the other, can count those
+    pages twice. Python's ``subprocess`` spawns such a child for each command; Dagster starts
+    three as a run begins. A child that lives on to work is counted from the next sample.
+    """
+    return {pid: kib for pid, kib in current.items() if pid in previous}
+
+
+def session_pss_kib(session: int, *, leave_out: int | None = None) -> dict[int, int]:
+    """The PSS in KiB of each live process of ``session`` but ``leave_out``, by pid."""
+    sizes = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or entry.name == str(leave_out):
             continue
@@ -141,11 +164,10 @@ def session_pss_kib(session: int, *, leave_out: int | None = None) -> tuple[int,
             fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
             if int(fields[3]) != session:
                 continue
-            total += _pss_kib(entry / "smaps_rollup")
-            count += 1
+            sizes[int(entry.name)] = _pss_kib(entry / "smaps_rollup")
         except (OSError, ValueError, IndexError):
             continue  # the process ended while it was read
-    return total, count
+    return sizes
 
 
 def _pss_kib(path: Path) -> int:

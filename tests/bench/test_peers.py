@@ -16,7 +16,7 @@ from bench.peers.contenders import CONTENDERS
 from bench.peers.correctness import OrderRow, Tables, score
 from bench.peers.floor import FLOORS, floor_of
 from bench.peers.harness import Run, measure_floor, parse_args, report_path
-from bench.peers.measure import Outcome, run_measured
+from bench.peers.measure import Outcome, run_measured, settled_pss_kib
 from bench.peers.report import render
 from bench.peers.sandbox import CountingSandbox, Traffic
 from bench.peers.scenarios import SCENARIOS
@@ -135,6 +135,47 @@ def test_peak_memory_adds_up_every_process_of_the_contender(tmp_path: Path) -> N
     assert outcome.ok
     assert outcome.processes == 3
     assert outcome.peak_rss_mib > 60 + 2 * 80
+
+
+# Holds 150 MiB and starts commands, as Dagster's run starts its log tailers. subprocess starts
+# each child with vfork: until it execs, the child shares all of its parent's memory. Each here
+# looks for its command along a long PATH first, which keeps it in that state for a while.
+_SPAWNING = """
+import os, subprocess, time
+held = bytearray(150 * 2**20)
+held[::4096] = b"x" * len(held[::4096])
+path = os.pathsep.join(f"/nonexistent/{n}" for n in range(20000))
+ends = time.monotonic() + 3
+while time.monotonic() < ends:
+    try:
+        subprocess.run(["no-such-command"], env={"PATH": path})
+    except FileNotFoundError:
+        pass
+"""
+
+
+def test_a_child_caught_as_it_starts_is_not_counted_twice(tmp_path: Path) -> None:
+    outcome = run_measured(
+        [sys.executable, "-c", _SPAWNING], env={}, cwd=tmp_path, timeout=30, log=tmp_path / "log"
+    )
+
+    assert outcome.ok
+    assert 150 < outcome.peak_rss_mib < 200
+
+
+@pytest.mark.parametrize(
+    ("previous", "current", "counted"),
+    [
+        ({}, {10: 500}, {}),  # the contender's first sample
+        ({10: 500}, {10: 300, 11: 250}, {10: 300}),  # 11 just forked: not yet
+        ({10: 300, 11: 250}, {10: 300, 11: 8}, {10: 300, 11: 8}),  # 11 has run on
+        ({10: 300, 11: 8}, {10: 310}, {10: 310}),  # 11 ended
+    ],
+)
+def test_a_process_counts_from_its_second_sample(
+    previous: dict[int, int], current: dict[int, int], counted: dict[int, int]
+) -> None:
+    assert settled_pss_kib(previous, current) == counted
 
 
 # A harness that once held 400 MiB (as `make bench` does after making the normalise input)
