@@ -96,7 +96,9 @@ the contender's whole process tree: the larger of `ru_maxrss` from `wait4` (exac
 largest single process only; taken by a small launcher between the harness and the \
 contender, as Linux starts a spawned process's `ru_maxrss` at its parent's peak) and the peak \
 of the proportional set sizes of every process in its session added up, sampled every \
-{SAMPLE_SECONDS:g} s; a contender that ran more than one process at once shows how many. \
+{SAMPLE_SECONDS:g} s, each process from its second sample on (a child caught between `vfork` \
+and `exec` shares its parent's pages and would count them twice); a contender that ran more \
+than one process at once shows how many. \
 *exact*: for every date, the order ids, \
 the number of orders and of order lines, and the net revenue equal the sandbox's \
 `ground_truth` to the penny, with no order twice. The peers land whole windows; their rows are \
