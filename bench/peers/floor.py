@@ -11,8 +11,9 @@
 - ``dagster`` and ``dagster+duckdb``: the same run, its asset doing nothing, or writing the
   query's result with DuckDB's own ``COPY``, never loading pyarrow: the pipeline's floor part by
   part, which says what each part of its stack costs.
-- ``naive`` and ``dlt``: the peers' own code saving one order (:data:`ORDER`, a contract-shaped
-  order held in memory) as each saves a date's orders, without the network.
+- ``naive`` and ``dlt``: the peers' own code saving one order, read from the JSON file
+  ``ORDER`` (``python -m bench.peers.floor OUT KIND ORDER``), as each saves a date's orders,
+  without the network.
 
 What a contender's peak stands above its own floor is what its orders cost; the peers report
 puts each floor beside its contender. Imports are made inside each floor, so that none loads
@@ -22,74 +23,19 @@ another's libraries.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["FLOORS", "ORDER", "Floor", "floor_of", "main"]
+__all__ = ["FLOORS", "Floor", "floor_of", "main"]
 
 PARTITION = "2026-11-13"
 DAY = dt.date.fromisoformat(PARTITION)
 # A query of a thousand small rows: what the pipeline's floor writes as Parquet.
 _QUERY = "SELECT range AS n, range::VARCHAR AS label FROM range(1000)"
-
-ORDER: dict[str, Any] = {
-    "order_id": "ord_floor_1",
-    "order_number": 1,
-    "store": {"store_id": "st_001", "name": "London Soho", "timezone": "Europe/London"},
-    "channel": "web",
-    "order_type": "delivery",
-    "status": "completed",
-    "created_at": "2026-11-13T19:28:24.739+00:00",
-    "updated_at": "2026-11-13T19:28:24.739+00:00",
-    "currency": "GBP",
-    "covers": None,
-    "table_number": None,
-    "customer": None,
-    "totals": {
-        "subtotal": "12.10",
-        "discount": "0.00",
-        "service_charge": "0.00",
-        "tax": "2.02",
-        "tip": "0.00",
-        "total": "12.10",
-    },
-    "items": [
-        {
-            "line_id": "lin_floor_1_1",
-            "product_id": "prd_302",
-            "name": "Halloumi fries",
-            "category": "Sides",
-            "quantity": 2,
-            "unit_price": "5.25",
-            "discount": "0.00",
-            "tax": "2.02",
-            "line_total": "12.10",
-            "status": "active",
-            "modifiers": [
-                {
-                    "modifier_id": "mod_aioli",
-                    "name": "Garlic aioli",
-                    "quantity": 1,
-                    "unit_price": "0.80",
-                }
-            ],
-        },
-    ],
-    "payments": [
-        {
-            "payment_id": "pay_floor_1_1",
-            "method": "card",
-            "amount": "12.10",
-            "tip": "0.00",
-            "status": "captured",
-            "paid_at": "2026-11-13T19:30:00+00:00",
-        },
-    ],
-}
 
 
 @dataclass(frozen=True)
@@ -139,11 +85,14 @@ def floor_of(key: str) -> Floor:
 
 
 def main(argv: list[str]) -> int:
-    """Run the floor ``argv[1]`` (``pipeline`` when not given), writing under ``argv[0]``."""
+    """Run the floor ``argv[1]`` (``pipeline`` when not given), writing under ``argv[0]``; the
+    peers' floors save the order in the JSON file ``argv[2]``."""
     out = Path(argv[0])
     kind = floor_of(argv[1] if len(argv) > 1 else "pipeline").key
-    runners: dict[str, Callable[[Path], bool]] = {"dlt": _dlt, "naive": _naive}
-    return 0 if runners.get(kind, lambda path: _dagster(path, kind))(out) else 1
+    if kind in ("dlt", "naive"):
+        order = json.loads(Path(argv[2]).read_text())
+        return 0 if (_dlt if kind == "dlt" else _naive)(out, order) else 1
+    return 0 if _dagster(out, kind) else 1
 
 
 def _dagster(out: Path, kind: str) -> bool:
@@ -187,19 +136,19 @@ def _dagster(out: Path, kind: str) -> bool:
     return result.success
 
 
-def _naive(out: Path) -> bool:
+def _naive(out: Path, order: dict[str, Any]) -> bool:
     from bench.peers.naive_orders import save
 
-    save([ORDER], out, DAY)
+    save([order], out, DAY)
     return True
 
 
-def _dlt(out: Path) -> bool:
+def _dlt(out: Path, order: dict[str, Any]) -> bool:
     import dlt
 
     from bench.peers.dlt_orders import lake
 
-    resource = dlt.resource([ORDER], name="orders", write_disposition="append")
+    resource = dlt.resource([order], name="orders", write_disposition="append")
     lake(out).run(resource, loader_file_format="parquet")
     return True
 

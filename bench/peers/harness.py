@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
+import json
 import logging
 import os
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from bench.peers.contenders import (
     CONTENDERS,
@@ -30,7 +33,15 @@ from bench.peers.floor import FLOORS
 from bench.peers.measure import Outcome, run_measured
 from bench.peers.report import write_report
 from bench.peers.sandbox import CountingSandbox, Traffic
-from bench.peers.scenarios import CUTOFF, NOW, SCENARIOS, Scenario, business_dates
+from bench.peers.scenarios import (
+    BASE,
+    CUTOFF,
+    LAST_DATE,
+    NOW,
+    SCENARIOS,
+    Scenario,
+    business_dates,
+)
 from grafterr_pipeline.businessdate import pull_window
 from grafterr_pipeline.sandbox import GroundTruth, ground_truth
 from grafterr_pipeline.sandbox.data import OrderBook
@@ -112,15 +123,24 @@ def measure_floor(workdir: Path, kind: str = "pipeline", *, timeout: float) -> O
     run, and measure it."""
     out = workdir / "out"
     out.mkdir(parents=True)
+    order = workdir / "order.json"
+    order.write_text(json.dumps(_an_order()))
     env = private_env(workdir)
     env["DAGSTER_HOME"] = str(dagster_home(workdir))
     return run_measured(
-        [sys.executable, "-m", "bench.peers.floor", str(out), kind],
+        [sys.executable, "-m", "bench.peers.floor", str(out), kind, str(order)],
         env=env,
         cwd=REPO,
         timeout=timeout,
         log=workdir / "floor.log",
     )
+
+
+@functools.cache
+def _an_order() -> dict[str, Any]:
+    """One order of the sandbox the scenarios share, for the peers' floors to save."""
+    truth = ground_truth(replace(BASE, scale=1), LAST_DATE, as_of=NOW)
+    return next(iter(truth.orders.values()))
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:

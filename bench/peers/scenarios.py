@@ -12,7 +12,16 @@ from dataclasses import dataclass, fields
 
 from grafterr_pipeline.sandbox import SandboxConfig
 
-__all__ = ["BASE", "CUTOFF", "NOW", "PAGE_SIZE", "SCENARIOS", "Scenario", "business_dates"]
+__all__ = [
+    "BASE",
+    "CUTOFF",
+    "LAST_DATE",
+    "NOW",
+    "PAGE_SIZE",
+    "SCENARIOS",
+    "Scenario",
+    "business_dates",
+]
 
 # A frozen clock a few days after the dates, so late refunds have happened and the ground truth
 # of every date is final and the same for every contender.
