@@ -210,8 +210,9 @@ def _above(runs: Sequence[Run], floor: Floor, outcome: Outcome, scenario: str) -
         return "-"
     for run in runs:
         if run.contender.key == floor.contender and run.scenario.name == scenario:
-            added = f"{run.outcome.peak_rss_mib - outcome.peak_rss_mib:+.0f}"
-            return added if run.outcome.ok else f"{added} (did not finish)"
+            if not run.outcome.ok:  # its peak is wherever it stopped: no cost of its orders
+                return "did not finish"
+            return f"{run.outcome.peak_rss_mib - outcome.peak_rss_mib:+.0f}"
     return "-"
 
 
@@ -227,12 +228,14 @@ def _goals(runs: Sequence[Run], floors: Mapping[str, Outcome]) -> str:
         chosen = [run for run in runs if run.scenario == scenario]
         finished = [run for run in chosen if run.outcome.ok] or chosen
         fastest = min(finished, key=lambda run: run.outcome.wall_seconds)
-        leanest = min(chosen, key=lambda run: run.outcome.peak_rss_mib)
+        # A run that failed peaked wherever it stopped: it wins neither time nor memory.
+        leanest = min(finished, key=lambda run: run.outcome.peak_rss_mib)
         exact = [run.contender.label for run in chosen if run.exact] or ["none"]
         lines.append(
-            f"- `{scenario.name}`: fastest of those that finished: **{fastest.contender.label}** "
-            f"({fastest.outcome.wall_seconds:.1f} s); exact: **{', '.join(exact)}**; lowest "
-            f"peak memory: **{leanest.contender.label}** ({leanest.outcome.peak_rss_mib:.0f} MiB)."
+            f"- `{scenario.name}`: of those that finished, fastest: **{fastest.contender.label}** "
+            f"({fastest.outcome.wall_seconds:.1f} s), lowest peak memory: "
+            f"**{leanest.contender.label}** ({leanest.outcome.peak_rss_mib:.0f} MiB); exact: "
+            f"**{', '.join(exact)}**."
         )
         costs = [
             f"{run.contender.label} "
