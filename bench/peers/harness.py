@@ -210,8 +210,9 @@ def main(argv: list[str]) -> int:
             runs.append(run)
             print(_progress(run), flush=True)
     floors = {}
+    chosen = {c.key for c in contenders}
     for floor in FLOORS:
-        if floor.contender in {c.key for c in contenders}:
+        if floor.contender in chosen:
             with tempfile.TemporaryDirectory(prefix="bench-peers-") as tmp:
                 workdir = (args.keep or Path(tmp)) / f"floor-{floor.key}"
                 floors[floor.key] = measure_floor(workdir, floor.key, timeout=args.timeout)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bench.peers.contenders import CONTENDERS
-from bench.peers.floor import FLOORS, Floor, floor_of
+from bench.peers.floor import FLOORS, Floor
 from bench.peers.measure import SAMPLE_SECONDS, Outcome
 from bench.peers.sandbox import PEAK_WINDOW
 from bench.peers.scenarios import BASE, NOW, PAGE_SIZE
@@ -210,10 +210,15 @@ def _above(runs: Sequence[Run], floor: Floor, outcome: Outcome, scenario: str) -
         return "-"
     for run in runs:
         if run.contender.key == floor.contender and run.scenario.name == scenario:
-            if not run.outcome.ok:  # its peak is wherever it stopped: no cost of its orders
-                return "did not finish"
-            return f"{run.outcome.peak_rss_mib - outcome.peak_rss_mib:+.0f}"
+            return _cost(run, outcome)
     return "-"
+
+
+def _cost(run: Run, floor: Outcome) -> str:
+    """How far ``run`` peaked above ``floor``, its own contender's floor, in MiB."""
+    if not run.outcome.ok:  # its peak is wherever it stopped: no cost of its orders
+        return "did not finish"
+    return f"{run.outcome.peak_rss_mib - floor.peak_rss_mib:+.0f}"
 
 
 def _contenders() -> str:
@@ -238,8 +243,7 @@ def _goals(runs: Sequence[Run], floors: Mapping[str, Outcome]) -> str:
             f"**{', '.join(exact)}**."
         )
         costs = [
-            f"{run.contender.label} "
-            f"{_above(runs, floor_of(run.contender.key), own, scenario.name)} MiB"
+            f"{run.contender.label} {_cost(run, own)} MiB"
             for run in chosen
             if run.outcome.ok and (own := floors.get(run.contender.key)) and own.ok
         ]
